@@ -1,1 +1,38 @@
-export {};
+export { AccessToken } from './access-token.js';
+export {
+  type AssertionParams,
+  DEFAULT_ASSERTION_LIFETIME,
+  importSigningKey,
+  MAX_ASSERTION_LIFETIME,
+  signAssertion,
+} from './assertion.js';
+export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
+export type { CachedToken, TokenCache } from './cache/types.js';
+export {
+  createDrillsterAuth,
+  DrillsterAuth,
+  type DrillsterAuthOptions,
+  type GetAccessTokenOptions,
+} from './client.js';
+export { DEFAULT_ISSUER, discoverTokenEndpoint } from './discovery.js';
+export {
+  AbortError,
+  ConfigurationError,
+  DiscoveryError,
+  DrillsterAuthError,
+  type DrillsterAuthErrorCode,
+  KeyFileError,
+  type KeyFileErrorCode,
+  NetworkError,
+  TokenEndpointError,
+  TokenResponseError,
+} from './errors.js';
+export type { DrillsterAuthEvent, DrillsterAuthEventListener } from './events.js';
+export {
+  MIN_MODULUS_LENGTH,
+  parseServiceAccountKey,
+  ServiceAccountKey,
+  type ServiceAccountKeyFile,
+} from './key-file.js';
+export type { RetryOptions } from './retry.js';
+export { JWT_BEARER_GRANT_TYPE } from './token-endpoint.js';

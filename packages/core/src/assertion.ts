@@ -1,0 +1,78 @@
+import { importPKCS8, SignJWT } from 'jose';
+import { KeyFileError } from './errors.js';
+import { privateKeyPem, type ServiceAccountKey } from './key-file.js';
+
+/** Longest assertion lifetime Drillster accepts, in seconds. */
+export const MAX_ASSERTION_LIFETIME = 3600;
+
+/** Default assertion lifetime, in seconds. */
+export const DEFAULT_ASSERTION_LIFETIME = 300;
+
+/** Input for {@link signAssertion}. */
+export interface AssertionParams {
+  /** The token endpoint URL (the `aud` claim). */
+  audience: string;
+  /** Whom the token is for (`sub`). Default: the service account itself. */
+  subject?: string | undefined;
+  /** Seconds until the assertion expires. Default 300, at most 3600. */
+  lifetime?: number | undefined;
+  /** Current time in milliseconds since the epoch. Default `Date.now()`. */
+  now?: number | undefined;
+}
+
+const cryptoKeys = new WeakMap<ServiceAccountKey, Promise<CryptoKey>>();
+
+/**
+ * The non-extractable WebCrypto key for `key`, imported once and reused for every assertion.
+ *
+ * @throws {KeyFileError} `ERR_KEY_FILE_MALFORMED_KEY` when WebCrypto refuses the key.
+ */
+export function importSigningKey(key: ServiceAccountKey): Promise<CryptoKey> {
+  let imported = cryptoKeys.get(key);
+  if (!imported) {
+    imported = importPKCS8(privateKeyPem(key), 'RS256', { extractable: false }).catch(
+      (cause: unknown) => {
+        cryptoKeys.delete(key);
+        throw new KeyFileError(
+          'ERR_KEY_FILE_MALFORMED_KEY',
+          'privateKey could not be imported as an RSA signing key',
+          { field: 'privateKey', cause: sanitize(cause) },
+        );
+      },
+    );
+    cryptoKeys.set(key, imported);
+  }
+  return imported;
+}
+
+/**
+ * Signs an RFC 7523 JWT bearer assertion for Drillster's token endpoint.
+ *
+ * Header `{ alg: "RS256", typ: "JWT", kid }`; claims `iss` (service account), `sub`, `aud`,
+ * `iat`, `exp` and a random `jti`.
+ */
+export async function signAssertion(
+  key: ServiceAccountKey,
+  params: AssertionParams,
+): Promise<string> {
+  const lifetime = params.lifetime ?? DEFAULT_ASSERTION_LIFETIME;
+  const issuedAt = Math.floor((params.now ?? Date.now()) / 1000);
+  const signingKey = await importSigningKey(key);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.keyId })
+    .setIssuer(key.serviceAccountId)
+    .setSubject(params.subject ?? key.serviceAccountId)
+    .setAudience(params.audience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + lifetime)
+    .setJti(crypto.randomUUID())
+    .sign(signingKey);
+}
+
+/** Keeps the kind of failure but drops anything the underlying error might quote. */
+function sanitize(cause: unknown): Error {
+  const name = cause instanceof Error ? cause.name : 'Error';
+  const error = new Error(`WebCrypto import failed (${name})`);
+  error.name = name;
+  return error;
+}

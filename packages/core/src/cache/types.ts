@@ -1,0 +1,32 @@
+/** A token as a {@link TokenCache} stores it. Plain data, so a store can serialize it. */
+export interface CachedToken {
+  accessToken: string;
+  /** Milliseconds since the epoch at which the token expires. */
+  expiresAt: number;
+  /** Milliseconds since the epoch at which the token was issued. */
+  issuedAt: number;
+  /** Whom the token is for. */
+  subject: string;
+}
+
+/**
+ * Where tokens are kept beyond one client: a Redis server, a Workers KV namespace, a map shared
+ * by several clients. Methods may answer synchronously or with a promise. A store sets its own
+ * expiry from `token.expiresAt`. Failures are reported as `cache_error` events and never fail
+ * `getAccessToken()`.
+ */
+export interface TokenCache {
+  get(key: string): CachedToken | undefined | Promise<CachedToken | undefined>;
+  set(key: string, token: CachedToken): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+  /**
+   * Optional: lets one of many processes mint while the others wait for its result. Called on
+   * a miss; `mint` requests a token and stores it with `set`. Return the token to use: the one
+   * `mint` produced, or the one another process stored meanwhile.
+   */
+  singleFlight?(
+    key: string,
+    mint: () => Promise<CachedToken>,
+    options: { signal?: AbortSignal | undefined },
+  ): Promise<CachedToken>;
+}

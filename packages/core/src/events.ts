@@ -1,0 +1,29 @@
+import type { DrillsterAuthError } from './errors.js';
+
+/**
+ * What the client reports, for logs and metrics. No payload carries a key, a secret or a token.
+ */
+export type DrillsterAuthEvent =
+  /** A cached token was returned. */
+  | { type: 'cache_hit'; subject: string; expiresAt: number }
+  /** A token request is about to be sent (`attempt` counts from 1). */
+  | { type: 'token_requested'; subject: string; attempt: number; background: boolean }
+  /** The token endpoint issued a token, valid for `lifetime` seconds. */
+  | {
+      type: 'token_issued';
+      subject: string;
+      expiresAt: number;
+      lifetime: number;
+      durationMs: number;
+    }
+  /** A failed attempt will be retried after `delayMs`. */
+  | { type: 'retry'; subject: string; attempt: number; delayMs: number; error: DrillsterAuthError }
+  /** Getting a token failed; `background` when it was a refresh ahead of expiry and the current token is still served. */
+  | { type: 'token_failed'; subject: string; background: boolean; error: DrillsterAuthError }
+  /** The server's clock differs from ours; assertions now use the corrected time. */
+  | { type: 'clock_skew'; offsetMs: number }
+  /** The shared token cache failed; the client carried on without it. */
+  | { type: 'cache_error'; operation: 'get' | 'set' | 'delete' | 'singleFlight'; error: unknown };
+
+/** Receives {@link DrillsterAuthEvent}s. Exceptions it throws are ignored. */
+export type DrillsterAuthEventListener = (event: DrillsterAuthEvent) => void;
