@@ -39,7 +39,7 @@ export interface DrillsterAuthOptions {
   tokenEndpoint?: string;
   /** A shared token store (Redis, Workers KV…) consulted before minting. Default: none; each client keeps its tokens in memory. */
   cache?: TokenCache;
-  /** Most subjects whose tokens this client keeps in memory (least recently used go first). Default 1000. */
+  /** Most subjects whose tokens this client keeps in memory; beyond it the oldest idle subjects are dropped. Default 1000. */
   maxSubjects?: number;
   /** Lifetime of signed assertions, in seconds. Default 300, at most 3600. */
   assertionLifetime?: number;
@@ -300,11 +300,17 @@ export class DrillsterAuth {
     return slot;
   }
 
-  /** Drops the least recently filled slots that have no request in flight. */
+  /** Drops slots without a servable token first, then the oldest; never one with a request in flight. */
   #evict(): void {
-    for (const [subject, slot] of this.#slots) {
-      if (this.#slots.size <= this.#maxSubjects) return;
-      if (slot.inflight === undefined) this.#slots.delete(subject);
+    const now = this.#clock();
+    for (const onlyStale of [true, false]) {
+      for (const [subject, slot] of this.#slots) {
+        if (this.#slots.size <= this.#maxSubjects) return;
+        if (slot.inflight !== undefined) continue;
+        if (!onlyStale || slot.token === undefined || slot.staleAt <= now) {
+          this.#slots.delete(subject);
+        }
+      }
     }
   }
 

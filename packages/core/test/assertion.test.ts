@@ -1,0 +1,70 @@
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  importSigningKey,
+  MAX_ASSERTION_LIFETIME,
+  parseServiceAccountKey,
+  type ServiceAccountKey,
+  signAssertion,
+} from '../src/index.js';
+import { generateKeyFile } from './helpers.js';
+
+const audience = 'https://www.drillster.com/daas/oauth/token';
+let key: ServiceAccountKey;
+let publicKey: CryptoKey;
+
+beforeAll(async () => {
+  const generated = await generateKeyFile();
+  key = parseServiceAccountKey(generated.keyFile);
+  publicKey = generated.publicKey;
+});
+
+describe('signAssertion', () => {
+  it('signs RS256 with the header and claims RFC 7523 and Drillster ask for', async () => {
+    const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const jwt = await signAssertion(key, { audience, now });
+    expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'RS256', typ: 'JWT', kid: key.keyId });
+    const { payload } = await jwtVerify(jwt, publicKey, {
+      algorithms: ['RS256'],
+      currentDate: new Date(now),
+      audience,
+      issuer: key.serviceAccountId,
+      subject: key.serviceAccountId,
+    });
+    expect(payload.iat).toBe(now / 1000);
+    expect(payload.exp).toBe(now / 1000 + 300);
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('puts a managed user, an email or a third-party id in sub', async () => {
+    for (const subject of ['WHrkrOC0SDqf6V3WaTknZQ', 'ann@example.com', 'crm:4711']) {
+      const jwt = await signAssertion(key, { audience, subject });
+      const { payload } = await jwtVerify(jwt, publicKey, { audience });
+      expect(payload.sub).toBe(subject);
+      expect(payload.iss).toBe(key.serviceAccountId);
+    }
+  });
+
+  it('honours the lifetime and never exceeds Drillster’s hour in the default', async () => {
+    const jwt = await signAssertion(key, { audience, lifetime: MAX_ASSERTION_LIFETIME, now: 0 });
+    const { payload } = await jwtVerify(jwt, publicKey, { currentDate: new Date(0) });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+  });
+
+  it('uses a new jti for every assertion', async () => {
+    const ids = new Set<unknown>();
+    for (let i = 0; i < 20; i++) {
+      const { payload } = await jwtVerify(await signAssertion(key, { audience }), publicKey);
+      ids.add(payload.jti);
+    }
+    expect(ids.size).toBe(20);
+  });
+
+  it('imports the CryptoKey once per key and reuses it', async () => {
+    const first = importSigningKey(key);
+    expect(importSigningKey(key)).toBe(first);
+    const cryptoKey = await first;
+    expect(cryptoKey.extractable).toBe(false);
+    expect(cryptoKey.algorithm.name).toBe('RSASSA-PKCS1-v1_5');
+  });
+});
