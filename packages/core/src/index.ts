@@ -6,6 +6,7 @@ export {
   MAX_ASSERTION_LIFETIME,
   signAssertion,
 } from './assertion.js';
+export { createEncryptedTokenCache, type EncryptedTokenCacheOptions } from './cache/encrypted.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
 export type { CachedToken, TokenCache } from './cache/types.js';
 export {
