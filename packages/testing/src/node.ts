@@ -1,1 +1,117 @@
-export {};
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockDrillster } from './mock-drillster.js';
+import type { MockDrillsterOptions } from './types.js';
+
+export * from './index.js';
+
+/** Options for {@link startMockDrillster}. */
+export interface StartMockDrillsterOptions extends MockDrillsterOptions {
+  /** Port to listen on. Default 0: a free port chosen by the system. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+}
+
+/** A {@link MockDrillster} listening on a local port. */
+export interface RunningMockDrillster {
+  mock: MockDrillster;
+  /** Where the server listens, e.g. `http://127.0.0.1:54321`. */
+  url: string;
+  /** The `issuer` option, else {@link url}. */
+  issuer: string;
+  /** `${issuer}/daas/oauth/token`: also the `aud` assertions must carry. */
+  tokenEndpoint: string;
+  /** `${url}/api/2.1.1/`. */
+  apiBaseUrl: string;
+  /** Stops the server and closes every connection at once, idle or not. */
+  close(): Promise<void>;
+  /** {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts a {@link MockDrillster} on a Node HTTP server.
+ *
+ * @example
+ * ```ts
+ * await using server = await startMockDrillster();
+ * const account = await server.mock.createServiceAccount();
+ * const client = server.mock.registerClient();
+ * // point the SDK at server.issuer with account.keyFileJson and client
+ * ```
+ */
+export async function startMockDrillster(
+  options: StartMockDrillsterOptions = {},
+): Promise<RunningMockDrillster> {
+  const { port = 0, host = '127.0.0.1', ...mockOptions } = options;
+  const mock = new MockDrillster(mockOptions);
+  const server = createServer((req, res) => {
+    serve(mock, req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${hostname}:${address.port}`;
+  const issuer = options.issuer === undefined ? url : new URL(options.issuer).origin;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      server.close((error) => (error === undefined ? resolve() : reject(error)));
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+  return {
+    mock,
+    url,
+    issuer,
+    tokenEndpoint: `${issuer}/daas/oauth/token`,
+    apiBaseUrl: `${url}/api/2.1.1/`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Translates one Node request to a web `Request` and the handler's `Response` back. */
+async function serve(
+  mock: MockDrillster,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const aborted = new AbortController();
+  res.once('close', () => aborted.abort());
+
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // The Host header is what the client addressed, so the default issuer matches its URLs.
+  const origin = `http://${req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`}`;
+  const request = new Request(new URL(req.url ?? '/', origin), {
+    method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : undefined,
+    signal: aborted.signal,
+  });
+
+  const response = await mock.handle(request);
+  if (response.type === 'error') {
+    req.socket.destroy();
+    return;
+  }
+  if (res.destroyed) return;
+  const body = new Uint8Array(await response.arrayBuffer());
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(body);
+}

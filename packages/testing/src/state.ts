@@ -1,0 +1,22 @@
+import type { AccessTokens } from './access-token.js';
+import type { FaultQueue } from './faults.js';
+import type { Registry } from './registry.js';
+import type { ReplayCache } from './replay.js';
+import type { MockStats } from './types.js';
+
+/** Everything a route needs; owned by one `MockDrillster`. */
+export interface ServerState {
+  registry: Registry;
+  replay: ReplayCache;
+  tokens: AccessTokens;
+  faults: FaultQueue;
+  stats: MockStats;
+  /** In seconds. */
+  tokenLifetime: number;
+  clock: () => number;
+}
+
+/** The server's now outside the token endpoint: the clock plus any standing clock fault. */
+export function serverNow(state: ServerState): number {
+  return state.clock() + state.faults.standingOffsetMs;
+}
