@@ -1,0 +1,105 @@
+import type { CachedToken, TokenCache } from '@drillster-auth/core';
+import { ConfigurationError } from '@drillster-auth/core';
+import { sha256Hex } from './hash.js';
+import type { KvNamespaceLike } from './kv-namespace.js';
+
+/** Workers KV refuses an `expirationTtl` below this many seconds. */
+export const KV_MIN_EXPIRATION_TTL = 60;
+
+/** Options of {@link createKvTokenCache}. */
+export interface KvTokenCacheOptions {
+  /** Prepended to every key name. Default `'drillster-auth:'`. */
+  prefix?: string;
+  /**
+   * Tokens are stored only if they would stay stored at least this many seconds; KV rejects
+   * shorter expirations. Default 60, the KV minimum; lower values are raised to it.
+   */
+  minTtlSeconds?: number;
+  /**
+   * Entries expire this many seconds before their token, since a token that close to expiry is
+   * not served anyway. Default 30, matching the client's `refresh.expiryMarginSeconds` default.
+   */
+  expiryMarginSeconds?: number;
+  /** Clock, milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/**
+ * A {@link TokenCache} on a Workers KV namespace, so that isolates and locations share tokens
+ * instead of each requesting its own.
+ *
+ * - Key names are `prefix` + the SHA-256 (hex) of the client's cache key, so no client id,
+ *   service account id or user id appears in them. Values are the token as JSON.
+ * - Each entry expires `expiryMarginSeconds` before its token; tokens with less than
+ *   `minTtlSeconds` left after that are not stored at all (KV's minimum TTL is 60 seconds).
+ * - KV is eventually consistent: a read may return a deleted or expired entry, or garbage
+ *   written by something else. Such reads are misses; `get` never throws for them.
+ * - KV has no atomic operations, so there is no cross-isolate single flight: two isolates that
+ *   miss at once both request a token.
+ *
+ * KV errors (network, rate limits) are thrown; the client reports them as `cache_error` events
+ * and carries on without the cache.
+ */
+export function createKvTokenCache(
+  namespace: KvNamespaceLike,
+  options: KvTokenCacheOptions = {},
+): TokenCache {
+  if (typeof namespace?.get !== 'function' || typeof namespace.put !== 'function') {
+    throw new ConfigurationError(
+      'ERR_INVALID_OPTIONS',
+      'createKvTokenCache needs a KV namespace binding',
+    );
+  }
+  const prefix = options.prefix ?? 'drillster-auth:';
+  const minTtl = Math.max(KV_MIN_EXPIRATION_TTL, options.minTtlSeconds ?? KV_MIN_EXPIRATION_TTL);
+  const margin = options.expiryMarginSeconds ?? 30;
+  const clock = options.clock ?? Date.now;
+  const name = async (key: string) => prefix + (await sha256Hex(key));
+
+  return {
+    async get(key) {
+      const text = await namespace.get(await name(key), 'text');
+      if (text === null) return undefined;
+      const token = parseToken(text);
+      return token !== undefined && token.expiresAt > clock() ? token : undefined;
+    },
+    async set(key, token) {
+      const expirationTtl = Math.floor((token.expiresAt - clock()) / 1000) - margin;
+      if (expirationTtl < minTtl) return;
+      const value: CachedToken = {
+        accessToken: token.accessToken,
+        expiresAt: token.expiresAt,
+        issuedAt: token.issuedAt,
+        subject: token.subject,
+      };
+      await namespace.put(await name(key), JSON.stringify(value), { expirationTtl });
+    },
+    async delete(key) {
+      await namespace.delete(await name(key));
+    },
+  };
+}
+
+/** The token in `text`, or `undefined` when it is not one. */
+function parseToken(text: string): CachedToken | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { accessToken, expiresAt, issuedAt, subject } = value as Record<string, unknown>;
+  if (
+    typeof accessToken !== 'string' ||
+    accessToken === '' ||
+    typeof expiresAt !== 'number' ||
+    !Number.isFinite(expiresAt) ||
+    typeof issuedAt !== 'number' ||
+    !Number.isFinite(issuedAt) ||
+    typeof subject !== 'string'
+  ) {
+    return undefined;
+  }
+  return { accessToken, expiresAt, issuedAt, subject };
+}

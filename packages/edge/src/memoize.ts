@@ -1,0 +1,36 @@
+import {
+  createDrillsterAuth,
+  DEFAULT_ISSUER,
+  type DrillsterAuth,
+  type DrillsterAuthOptions,
+  parseServiceAccountKey,
+} from '@drillster-auth/core';
+
+const clients = new Map<string, DrillsterAuth>();
+
+/**
+ * The {@link DrillsterAuth} for these options, created on first use and kept for the life of
+ * the isolate (a Worker's, or the Deno/Bun process). Call it in each request with that
+ * request's `env`: requests the isolate serves then share one client, and so its cached
+ * tokens and its single in-flight token request.
+ *
+ * Clients are told apart by issuer (or token endpoint), client id, service account id and key
+ * id; the first call's other options (cache, refresh window, `onEvent`…) are the ones used.
+ *
+ * @throws {KeyFileError} when the key is unusable; {@link ConfigurationError} for other options.
+ */
+export function getDrillsterAuth(options: DrillsterAuthOptions): DrillsterAuth {
+  const key = parseServiceAccountKey(options.key);
+  const id = [
+    options.tokenEndpoint ?? options.issuer ?? DEFAULT_ISSUER,
+    options.clientId,
+    key.serviceAccountId,
+    key.keyId,
+  ].join('\n');
+  let client = clients.get(id);
+  if (client === undefined) {
+    client = createDrillsterAuth({ ...options, key });
+    clients.set(id, client);
+  }
+  return client;
+}
