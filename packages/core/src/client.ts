@@ -88,8 +88,11 @@ interface Slot {
   /** From here on, the token is not served. */
   staleAt: number;
   inflight: Promise<AccessToken> | undefined;
-  inflightForced: boolean;
+  inflightMode: FetchMode | undefined;
 }
+
+/** `force` skips the shared cache; `background` replaces a token that is still being served. */
+type FetchMode = 'normal' | 'force' | 'background';
 
 /**
  * Gets, caches and refreshes Drillster access tokens for a service account and the users it
@@ -292,7 +295,7 @@ export class DrillsterAuth {
         refreshAt: 0,
         staleAt: 0,
         inflight: undefined,
-        inflightForced: false,
+        inflightMode: undefined,
       };
       this.#slots.set(subject, slot);
       if (this.#slots.size > this.#maxSubjects) this.#evict();
@@ -316,9 +319,9 @@ export class DrillsterAuth {
 
   #fetchShared(subject: string, options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
     const slot = this.#slot(subject);
-    const force = options?.forceRefresh === true;
-    if (slot.inflight === undefined || (force && !slot.inflightForced)) {
-      this.#startFetch(subject, slot, force, false);
+    const mode = options?.forceRefresh === true ? 'force' : 'normal';
+    if (slot.inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
+      this.#startFetch(subject, slot, mode);
     }
     const shared = slot.inflight!;
     const signal = options?.signal;
@@ -326,47 +329,45 @@ export class DrillsterAuth {
   }
 
   #refreshInBackground(subject: string, slot: Slot): void {
-    this.#startFetch(subject, slot, true, true).catch(() => {
+    this.#startFetch(subject, slot, 'background').catch(() => {
       // Reported as a token_failed event; callers keep the current token until it goes stale.
     });
   }
 
-  #startFetch(
-    subject: string,
-    slot: Slot,
-    force: boolean,
-    background: boolean,
-  ): Promise<AccessToken> {
-    const inflight = this.#fetch(subject, slot, force, background).finally(() => {
+  #startFetch(subject: string, slot: Slot, mode: FetchMode): Promise<AccessToken> {
+    const inflight = this.#fetch(subject, slot, mode).finally(() => {
       if (slot.inflight === inflight) {
         slot.inflight = undefined;
-        slot.inflightForced = false;
+        slot.inflightMode = undefined;
       }
     });
     slot.inflight = inflight;
-    slot.inflightForced = force;
+    slot.inflightMode = mode;
     return inflight;
   }
 
-  async #fetch(
-    subject: string,
-    slot: Slot,
-    force: boolean,
-    background: boolean,
-  ): Promise<AccessToken> {
+  /**
+   * Gets a token for `subject` into its slot: from the shared cache when it has a good one, else
+   * from the token endpoint. `force` skips the shared cache; `background` refreshes a token that
+   * is still served, so only a token expiring later than it will do.
+   */
+  async #fetch(subject: string, slot: Slot, mode: FetchMode): Promise<AccessToken> {
+    const background = mode === 'background';
     try {
       const endpoint = await this.#endpoint(this.#closed.signal);
       const cache = this.#cache;
-      let cached: CachedToken | undefined;
-      if (cache) {
-        const key = this.#cacheKey(subject, endpoint);
-        if (!force) cached = await this.#cacheCall('get', () => cache.get(key));
-        if (cached !== undefined && !this.#servable(cached)) cached = undefined;
-        if (cached === undefined) cached = await this.#mintShared(cache, key, subject, background);
-      } else {
-        cached = await this.#mint(subject, background);
-      }
-      return this.#fill(slot, cached);
+      if (!cache) return this.#fill(slot, await this.#mint(subject, background));
+      const key = this.#cacheKey(subject, endpoint);
+      if (mode === 'force')
+        return this.#fill(slot, await this.#mintAndStore(cache, key, subject, false));
+      const minExpiresAt = background && slot.token ? slot.token.expiresAt + 1 : 0;
+      const cached = await this.#cacheCall('get', () => cache.get(key));
+      if (cached !== undefined && this.#usable(cached, minExpiresAt))
+        return this.#fill(slot, cached);
+      return this.#fill(
+        slot,
+        await this.#mintShared(cache, key, subject, background, minExpiresAt),
+      );
     } catch (error) {
       const failure = asAuthError(error);
       this.#emit({ type: 'token_failed', subject, background, error: failure });
@@ -374,26 +375,37 @@ export class DrillsterAuth {
     }
   }
 
-  async #mintShared(
+  async #mintAndStore(
     cache: TokenCache,
     key: string,
     subject: string,
     background: boolean,
   ): Promise<CachedToken> {
-    const mintAndStore = async () => {
-      const token = await this.#mint(subject, background);
-      await this.#cacheCall('set', () => cache.set(key, token));
-      return token;
-    };
-    if (!cache.singleFlight) return mintAndStore();
+    const token = await this.#mint(subject, background);
+    await this.#cacheCall('set', () => cache.set(key, token));
+    return token;
+  }
+
+  /** Mints through the store's cross-process single flight when it has one. */
+  async #mintShared(
+    cache: TokenCache,
+    key: string,
+    subject: string,
+    background: boolean,
+    minExpiresAt: number,
+  ): Promise<CachedToken> {
+    if (!cache.singleFlight) return this.#mintAndStore(cache, key, subject, background);
     let minted: Promise<CachedToken> | undefined;
     const mintOnce = () => {
-      minted ??= mintAndStore();
+      minted ??= this.#mintAndStore(cache, key, subject, background);
       return minted;
     };
     try {
-      const token = await cache.singleFlight(key, mintOnce, { signal: this.#closed.signal });
-      return this.#servable(token) ? token : mintOnce();
+      const token = await cache.singleFlight(key, mintOnce, {
+        signal: this.#closed.signal,
+        minExpiresAt,
+      });
+      return this.#usable(token, minExpiresAt) ? token : mintOnce();
     } catch (error) {
       // Our own mint's failure is the answer; the store's failure is not.
       if (minted) return minted;
@@ -402,10 +414,13 @@ export class DrillsterAuth {
     }
   }
 
-  #servable(token: CachedToken): boolean {
+  /** Whether a token from the shared cache may be served: well-formed, not about to expire, new enough. */
+  #usable(token: CachedToken, minExpiresAt: number): boolean {
     return (
       typeof token?.accessToken === 'string' &&
       typeof token.expiresAt === 'number' &&
+      typeof token.issuedAt === 'number' &&
+      token.expiresAt >= minExpiresAt &&
       token.expiresAt - this.#marginMs > this.#clock()
     );
   }

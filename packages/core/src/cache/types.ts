@@ -22,11 +22,21 @@ export interface TokenCache {
   /**
    * Optional: lets one of many processes mint while the others wait for its result. Called on
    * a miss; `mint` requests a token and stores it with `set`. Return the token to use: the one
-   * `mint` produced, or the one another process stored meanwhile.
+   * `mint` produced, or one another process stored meanwhile whose `expiresAt` is at least
+   * `minExpiresAt` (a refresh ahead of expiry must not be answered by the token it replaces).
+   * Throw only before calling `mint`: the client then mints by itself.
    */
   singleFlight?(
     key: string,
     mint: () => Promise<CachedToken>,
-    options: { signal?: AbortSignal | undefined },
+    options: SingleFlightOptions,
   ): Promise<CachedToken>;
+}
+
+/** Options of {@link TokenCache.singleFlight}. */
+export interface SingleFlightOptions {
+  /** Fires when the client is closed. */
+  signal?: AbortSignal | undefined;
+  /** Only a token expiring at or after this time (milliseconds since the epoch) answers; 0 for any. */
+  minExpiresAt?: number | undefined;
 }

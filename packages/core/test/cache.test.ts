@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CachedToken,
+  type DrillsterAuthEvent,
+  MemoryTokenCache,
+  type SingleFlightOptions,
+  type TokenCache,
+} from '../src/index.js';
+import { type Fixture, startFixture } from './server.js';
+
+let fx: Fixture;
+let now = Date.now();
+const clock = () => now;
+
+beforeAll(async () => {
+  fx = await startFixture({ clock });
+});
+
+afterAll(async () => {
+  await fx.server.close();
+});
+
+afterEach(() => {
+  now = Date.now();
+  fx.server.mock.resetStats();
+  fx.server.mock.clearFaults();
+  fx.events.length = 0;
+});
+
+/** A store that fails every call, as a Redis that is down would. */
+const brokenCache: TokenCache = {
+  get: () => Promise.reject(new Error('ECONNREFUSED')),
+  set: () => Promise.reject(new Error('ECONNREFUSED')),
+  delete: () => Promise.reject(new Error('ECONNREFUSED')),
+  singleFlight: () => Promise.reject(new Error('ECONNREFUSED')),
+};
+
+describe('MemoryTokenCache', () => {
+  const token = (expiresAt: number): CachedToken => ({
+    accessToken: 't',
+    expiresAt,
+    issuedAt: 0,
+    subject: 's',
+  });
+
+  it('evicts the least recently used entry beyond maxEntries', () => {
+    const cache = new MemoryTokenCache({ maxEntries: 2 });
+    cache.set('a', token(Date.now() + 60_000));
+    cache.set('b', token(Date.now() + 60_000));
+    cache.get('a');
+    cache.set('c', token(Date.now() + 60_000));
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')).toBeDefined();
+    expect(cache.size).toBe(2);
+  });
+
+  it('does not return an expired entry', () => {
+    let t = 1000;
+    const cache = new MemoryTokenCache({ clock: () => t });
+    cache.set('a', token(2000));
+    expect(cache.get('a')).toBeDefined();
+    t = 2000;
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+});
+
+describe('a shared TokenCache', () => {
+  it('lets a second client use the first client’s token', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const first = await fx.auth({ cache, clock }).getAccessToken();
+    const second = await fx.auth({ cache, clock }).getAccessToken();
+    expect(second.accessToken).toBe(first.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  it('does not take a token from the store that is about to expire', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const first = await fx.auth({ cache, clock }).getAccessToken();
+    now = first.expiresAt - 20_000;
+    const second = await fx.auth({ cache, clock }).getAccessToken();
+    expect(second.accessToken).not.toBe(first.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
+  it('refreshes once for two clients: the second adopts the first one’s new token', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const a = fx.auth({ cache, clock });
+    const b = fx.auth({ cache, clock });
+    const original = await a.getAccessToken();
+    expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
+    now += 57 * 60_000; // inside the refresh window
+    await a.getAccessToken();
+    await waitFor(() => fx.server.mock.stats.tokensIssued === 2);
+    // b still serves the original while its background refresh finds a's newer token in the store.
+    expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
+    let fromStore = original;
+    for (let i = 0; i < 100 && fromStore.accessToken === original.accessToken; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      fromStore = await b.getAccessToken();
+    }
+    expect(fx.server.mock.stats.tokensIssued).toBe(2);
+    const [fromA, fromB] = await Promise.all([a.getAccessToken(), b.getAccessToken()]);
+    expect(fromB.accessToken).toBe(fromA.accessToken);
+    expect(fromA.accessToken).not.toBe(original.accessToken);
+  });
+
+  it('carries on without a store that fails, and says so in events', async () => {
+    const events: DrillsterAuthEvent[] = [];
+    const auth = fx.auth({ cache: brokenCache, clock, onEvent: (e) => events.push(e) });
+    const token = await auth.getAccessToken();
+    expect(token.accessToken).toBeTruthy();
+    expect(await auth.getAccessToken()).toBe(token);
+    expect(
+      events
+        .filter((e) => e.type === 'cache_error')
+        .map((e) => e.type === 'cache_error' && e.operation),
+    ).toEqual(['get', 'singleFlight', 'set']);
+    await auth.invalidate();
+    expect(events.filter((e) => e.type === 'cache_error')).toHaveLength(4);
+  });
+
+  it('passes minExpiresAt to singleFlight so a refresh is not answered by the old token', async () => {
+    const seen: SingleFlightOptions[] = [];
+    const inner = new MemoryTokenCache({ clock });
+    const recording: TokenCache = {
+      get: (key) => inner.get(key),
+      set: (key, token) => inner.set(key, token),
+      delete: (key) => inner.delete(key),
+      singleFlight: (_key, mint, options) => {
+        seen.push(options);
+        return mint();
+      },
+    };
+    const auth = fx.auth({ cache: recording, clock });
+    const first = await auth.getAccessToken();
+    now += 57 * 60_000;
+    await auth.getAccessToken();
+    await waitFor(() => seen.length === 2);
+    expect(seen[0]?.minExpiresAt).toBe(0);
+    expect(seen[1]?.minExpiresAt).toBe(first.expiresAt + 1);
+  });
+
+  it('invalidate() removes the token from the store too', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const auth = fx.auth({ cache, clock });
+    await auth.getAccessToken();
+    expect(cache.size).toBe(1);
+    await auth.invalidate();
+    expect(cache.size).toBe(0);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,100 @@
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DrillsterAuthEvent, parseServiceAccountKey } from '../src/index.js';
+import { type Fixture, startFixture } from './server.js';
+
+let fx: Fixture;
+
+beforeAll(async () => {
+  fx = await startFixture();
+});
+
+afterAll(async () => {
+  await fx.server.close();
+});
+
+/** Everything that would identify a secret if it leaked. */
+function secrets(extra: string[]): string[] {
+  const pemLines = fx.keyFile.privateKey.split('\n').filter((line) => !line.startsWith('-----'));
+  return [fx.clientSecret, ...pemLines.filter((line) => line.length > 20), ...extra];
+}
+
+function render(value: unknown): string[] {
+  const out = [inspect(value, { depth: 20, showHidden: true, getters: true })];
+  try {
+    out.push(JSON.stringify(value) ?? '');
+  } catch {
+    // Circular structures cannot be stringified; inspect covered them.
+  }
+  if (value instanceof Error) {
+    out.push(value.message, String(value.stack));
+    if (value.cause) out.push(...render(value.cause));
+  }
+  return out;
+}
+
+describe('secrets never leak', () => {
+  it('through errors, events, or JSON/inspect output of clients, keys and tokens', async () => {
+    const events: DrillsterAuthEvent[] = [];
+    const failures: unknown[] = [];
+    const onEvent = (event: DrillsterAuthEvent) => events.push(event);
+    const auth = fx.auth({ onEvent, retry: { attempts: 2, baseDelay: 1 } });
+    const token = await auth.getAccessToken();
+    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const userToken = await auth.getAccessToken({ subject: user.userId });
+
+    const mock = fx.server.mock;
+    const scenarios: Array<() => Promise<unknown>> = [
+      () => fx.auth({ onEvent, clientSecret: `${fx.clientSecret}x` }).getAccessToken(),
+      () => auth.getAccessToken({ subject: 'someone-else' }),
+      async () => {
+        mock.injectFault({ status: 503, count: 2 });
+        return auth.getAccessToken({ forceRefresh: true });
+      },
+      async () => {
+        mock.injectFault({
+          status: 200,
+          body: `{"access_token": ${JSON.stringify(token.accessToken)}}`,
+        });
+        return auth.getAccessToken({ forceRefresh: true });
+      },
+      async () => {
+        mock.injectFault({ dropConnection: true, count: 2 });
+        return auth.getAccessToken({ forceRefresh: true });
+      },
+      () =>
+        fx
+          .auth({ onEvent, tokenEndpoint: 'http://127.0.0.1:9/token', retry: false })
+          .getAccessToken(),
+      async () =>
+        parseServiceAccountKey({ ...fx.keyFile, privateKey: fx.keyFile.privateKey.slice(0, 900) }),
+      async () => parseServiceAccountKey(JSON.stringify(fx.keyFile).replace('"keyId"', 'keyId')),
+    ];
+    for (const scenario of scenarios) {
+      try {
+        await scenario();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    mock.clearFaults();
+    expect(failures.length).toBe(scenarios.length);
+    expect(events.some((e) => e.type === 'token_failed')).toBe(true);
+
+    const rendered = [
+      ...failures.flatMap(render),
+      ...events.flatMap(render),
+      ...render(auth),
+      ...render(token),
+      ...render(userToken),
+      ...render(parseServiceAccountKey(fx.keyFile)),
+      String(auth),
+      String(token),
+    ].join('\n');
+    for (const secret of secrets([token.accessToken, userToken.accessToken])) {
+      expect(rendered).not.toContain(secret);
+    }
+    expect(rendered).toContain('[redacted]');
+    expect(rendered).toContain('invalid_client');
+  });
+});
