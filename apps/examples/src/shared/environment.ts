@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import type { DrillsterAuthOptions } from '@drillster-auth/core';
+import { startMockDrillster } from '@drillster-auth/testing/node';
+
+/** Where the examples get their credentials and which Drillster they talk to. */
+export interface ExampleEnvironment {
+  /** Options for `createDrillsterAuth`. */
+  auth: Pick<
+    DrillsterAuthOptions,
+    'key' | 'clientId' | 'clientSecret' | 'issuer' | 'tokenEndpoint'
+  >;
+  /** Base URL of the REST API, ending in `/api/2.1.1/`. */
+  apiBaseUrl: string;
+  /** A user the service account manages, for widget tokens. */
+  managedUserId: string;
+  /** `mock` when the embedded mock server is used. */
+  target: 'drillster' | 'mock';
+  close(): Promise<void>;
+}
+
+/**
+ * Real Drillster when `DRILLSTER_KEY_FILE`, `DRILLSTER_CLIENT_ID` and `DRILLSTER_CLIENT_SECRET`
+ * are set (plus `DRILLSTER_MANAGED_USER` for widget tokens); otherwise an embedded mock server on
+ * 127.0.0.1 with a fresh service account.
+ */
+export async function exampleEnvironment(env = process.env): Promise<ExampleEnvironment> {
+  const { DRILLSTER_KEY_FILE, DRILLSTER_CLIENT_ID, DRILLSTER_CLIENT_SECRET } = env;
+  if (DRILLSTER_KEY_FILE && DRILLSTER_CLIENT_ID && DRILLSTER_CLIENT_SECRET) {
+    return {
+      auth: {
+        key: await readFile(DRILLSTER_KEY_FILE, 'utf8'),
+        clientId: DRILLSTER_CLIENT_ID,
+        clientSecret: DRILLSTER_CLIENT_SECRET,
+        ...(env.DRILLSTER_ISSUER ? { issuer: env.DRILLSTER_ISSUER } : {}),
+        ...(env.DRILLSTER_TOKEN_ENDPOINT ? { tokenEndpoint: env.DRILLSTER_TOKEN_ENDPOINT } : {}),
+      },
+      apiBaseUrl: env.DRILLSTER_API_BASE_URL ?? 'https://www.drillster.com/api/2.1.1/',
+      managedUserId: env.DRILLSTER_MANAGED_USER ?? '',
+      target: 'drillster',
+      close: async () => {},
+    };
+  }
+  const server = await startMockDrillster();
+  const account = await server.mock.createServiceAccount();
+  const client = server.mock.registerClient();
+  const user = server.mock.addManagedUser(account.serviceAccountId);
+  return {
+    auth: { key: account.keyFileJson, ...client, issuer: server.issuer },
+    apiBaseUrl: server.apiBaseUrl,
+    managedUserId: user.userId,
+    target: 'mock',
+    close: () => server.close(),
+  };
+}
+
+/** What each example reports to the demo. */
+export interface ExampleReport {
+  example: string;
+  subject: string;
+  tokenObtained: boolean;
+  apiStatus: number;
+  detail?: string;
+}
