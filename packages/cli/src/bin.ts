@@ -1,2 +1,11 @@
 #!/usr/bin/env node
-export {};
+import { main } from './main.js';
+
+main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+}).then((code) => {
+  // exitCode, not exit(): stdout may still be flushing into a pipe.
+  process.exitCode = code;
+});

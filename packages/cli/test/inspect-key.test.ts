@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { MockDrillster, type MockServiceAccount } from '@drillster-auth/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORRUPT_KEY_FILE, expectFailure, pemBodyLines, run, tempDir } from './helpers.js';
+
+let account: MockServiceAccount;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let keyFile: string;
+
+beforeAll(async () => {
+  account = await new MockDrillster().createServiceAccount();
+  dir = await tempDir();
+  keyFile = await dir.file('key.json', account.keyFileJson);
+});
+
+afterAll(async () => {
+  await dir?.remove();
+});
+
+describe('inspect-key', () => {
+  it('describes a valid key file without printing key material', async () => {
+    const result = await run(['inspect-key', keyFile]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`key id:             ${account.keyId}`);
+    expect(result.stdout).toContain(`service account id: ${account.serviceAccountId}`);
+    expect(result.stdout).toMatch(/key type: +RSA (2048|3072|4096) bits/);
+    expect(result.stdout).toContain('RS256');
+    for (const line of pemBodyLines(account.keyFile.privateKey)) {
+      expect(result.stdout).not.toContain(line);
+    }
+    expect(result.stdout).not.toContain('PRIVATE KEY');
+  });
+
+  it('exits 2 with ERR_KEY_FILE_MALFORMED_KEY for the corrupt key from the documentation', async () => {
+    const corrupt = JSON.parse(await readFile(CORRUPT_KEY_FILE, 'utf8')).privateKey;
+    const line = expectFailure(
+      await run(['inspect-key', CORRUPT_KEY_FILE]),
+      2,
+      'ERR_KEY_FILE_MALFORMED_KEY',
+      pemBodyLines(corrupt),
+    );
+    expect(line).toContain('privateKey');
+  });
+
+  it('exits 2 with the key file error code for other unusable files', async () => {
+    const notJson = await dir.file('not-json.json', `{"privateKey": ${account.keyFile.privateKey}`);
+    expectFailure(
+      await run(['inspect-key', notJson]),
+      2,
+      'ERR_KEY_FILE_INVALID_JSON',
+      pemBodyLines(account.keyFile.privateKey),
+    );
+    const { keyId: _, ...withoutKeyId } = account.keyFile;
+    const noKeyId = await dir.file('no-key-id.json', JSON.stringify(withoutKeyId));
+    expect(
+      expectFailure(await run(['inspect-key', noKeyId]), 2, 'ERR_KEY_FILE_MISSING_FIELD', []),
+    ).toContain('keyId');
+  });
+
+  it('exits 2 for a missing argument or file', async () => {
+    expectFailure(await run(['inspect-key']), 2, 'ERR_USAGE', []);
+    expectFailure(await run(['inspect-key', keyFile, keyFile]), 2, 'ERR_USAGE', []);
+    expectFailure(await run(['inspect-key', `${dir.path}/none.json`]), 2, 'ERR_KEY_FILE_READ', []);
+  });
+});
