@@ -1,1 +1,7 @@
-export {};
+export { attachDrillsterAuth } from './attach.js';
+export { createDrillsterInterceptors, type DrillsterInterceptors } from './interceptors.js';
+export {
+  DRILLSTER_API_ORIGIN,
+  type DrillsterAxiosOptions,
+  type DrillsterRequestOptions,
+} from './options.js';

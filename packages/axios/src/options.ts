@@ -1,0 +1,40 @@
+/** Per-request settings, passed as the `drillster` field of an axios request config. */
+export interface DrillsterRequestOptions {
+  /**
+   * Whom the token is for: a managed user's id, email or third-party id. Default: the
+   * `subject` of {@link DrillsterAxiosOptions}, else the service account itself.
+   */
+  subject?: string;
+  /** Send this request without a Drillster token. Default `false`. */
+  skip?: boolean;
+  /**
+   * Whether a 401 answer makes the request go out once more with a new token. Default `true`.
+   * The interceptor sets it to `false` on that one retry, so a second 401 reaches the caller.
+   */
+  retry?: boolean;
+}
+
+/** Options of {@link attachDrillsterAuth} and {@link createDrillsterInterceptors}. */
+export interface DrillsterAxiosOptions {
+  /**
+   * Default subject of requests that do not name one in `config.drillster.subject`.
+   * Default: the service account itself.
+   */
+  subject?: string;
+  /**
+   * Origins (`https://host[:port]`) that may receive Drillster tokens; requests to any other
+   * origin go out untouched and never cause a token request. Replaces the default, which is the
+   * origin of the instance's `baseURL`, or {@link DRILLSTER_API_ORIGIN} when it has none.
+   */
+  allowedOrigins?: readonly string[];
+}
+
+/** Where Drillster's API lives; the origin tokens go to when the instance has no `baseURL`. */
+export const DRILLSTER_API_ORIGIN = 'https://www.drillster.com';
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /** Drillster token settings of this request. See {@link DrillsterRequestOptions}. */
+    drillster?: DrillsterRequestOptions;
+  }
+}

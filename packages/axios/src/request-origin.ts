@@ -1,0 +1,61 @@
+import type { InternalAxiosRequestConfig } from 'axios';
+
+// Copies of axios' own rules (lib/core/buildFullPath.js and helpers): the origin we check has to
+// be the one axios will connect to, or a crafted URL could carry the token elsewhere.
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+const MALFORMED_HTTP_PROTOCOL = /^https?:(?!\/\/)/i;
+
+/**
+ * The origin axios will send `config` to, or `undefined` when axios would refuse the URL or it
+ * cannot be resolved. Only own properties count, as in axios, so a polluted prototype cannot
+ * redirect the check.
+ */
+export function requestOrigin(config: InternalAxiosRequestConfig): string | undefined {
+  const url = ownString(config, 'url') ?? '';
+  const baseURL = ownString(config, 'baseURL');
+  if (isMalformed(url)) return undefined;
+  let fullPath = url;
+  if (
+    baseURL &&
+    (!ABSOLUTE_URL.test(url) ||
+      (Object.hasOwn(config, 'allowAbsoluteUrls') && config.allowAbsoluteUrls === false))
+  ) {
+    if (isMalformed(baseURL)) return undefined;
+    fullPath = combineURLs(baseURL, url);
+  }
+  const base =
+    Object.hasOwn(config, 'socketPath') && config.socketPath ? 'http://localhost' : browserBase();
+  return originOf(fullPath, base);
+}
+
+/** The origin of `url` resolved against `base`, or `undefined` when it has none. */
+export function originOf(url: string, base?: string): string | undefined {
+  if (!URL.canParse(url, base)) return undefined;
+  const origin = new URL(url, base).origin;
+  return origin === 'null' ? undefined : origin;
+}
+
+/** Where relative URLs resolve in a browser (the page); `undefined` elsewhere, as in axios on Node. */
+export function browserBase(): string | undefined {
+  if (typeof window === 'undefined' || typeof document === 'undefined') return undefined;
+  return window.location.href;
+}
+
+function ownString(config: InternalAxiosRequestConfig, key: 'url' | 'baseURL'): string | undefined {
+  const value = Object.hasOwn(config, key) ? config[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isMalformed(url: string): boolean {
+  // axios strips leading whitespace and C0 controls like the WHATWG parser before this check.
+  let start = 0;
+  while (start < url.length && url.charCodeAt(start) <= 0x20) start++;
+  return MALFORMED_HTTP_PROTOCOL.test(url.slice(start).replace(/[\t\n\r]/g, ''));
+}
+
+function combineURLs(baseURL: string, relativeURL: string): string {
+  if (!relativeURL) return baseURL;
+  let end = baseURL.length;
+  while (end > 0 && baseURL.charCodeAt(end - 1) === 47) end--;
+  return `${baseURL.slice(0, end)}/${relativeURL.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,65 @@
+import axios, { type InternalAxiosRequestConfig } from 'axios';
+import { describe, expect, it } from 'vitest';
+import { originOf, requestOrigin } from '../src/request-origin.js';
+
+const BASE = 'https://www.drillster.com/api/2.1.1/';
+
+/** Where axios itself would send the request: its own getUri is the oracle. */
+function axiosOrigin(config: InternalAxiosRequestConfig): string | undefined {
+  try {
+    return originOf(axios.getUri(config));
+  } catch {
+    return undefined;
+  }
+}
+
+const cases: Array<[string, Partial<InternalAxiosRequestConfig>, string | undefined]> = [
+  ['relative path', { baseURL: BASE, url: 'user' }, 'https://www.drillster.com'],
+  ['leading slash', { baseURL: BASE, url: '/user' }, 'https://www.drillster.com'],
+  ['three leading slashes', { baseURL: BASE, url: '///user' }, undefined],
+  ['no url', { baseURL: BASE }, 'https://www.drillster.com'],
+  [
+    'absolute URL elsewhere',
+    { baseURL: BASE, url: 'https://evil.example/x' },
+    'https://evil.example',
+  ],
+  ['upper-case scheme', { baseURL: BASE, url: 'HTTPS://EVIL.example/x' }, 'https://evil.example'],
+  ['protocol-relative', { baseURL: BASE, url: '//evil.example/x' }, undefined],
+  [
+    'userinfo trick',
+    { baseURL: BASE, url: 'https://www.drillster.com@evil.example/' },
+    'https://evil.example',
+  ],
+  ['backslashes', { baseURL: BASE, url: '\\\\evil.example/x' }, 'https://www.drillster.com'],
+  ['leading space', { baseURL: BASE, url: ' //evil.example/x' }, 'https://www.drillster.com'],
+  ['missing slashes after scheme', { baseURL: BASE, url: 'https:evil.example' }, undefined],
+  [
+    'allowAbsoluteUrls false',
+    { baseURL: BASE, url: 'https://evil.example/x', allowAbsoluteUrls: false },
+    'https://www.drillster.com',
+  ],
+  ['port', { baseURL: 'http://127.0.0.1:8080', url: 'x' }, 'http://127.0.0.1:8080'],
+  [
+    'default port dropped',
+    { baseURL: 'https://www.drillster.com:443/', url: 'x' },
+    'https://www.drillster.com',
+  ],
+  ['no baseURL, relative url', { url: '/user' }, undefined],
+  ['non-http scheme', { url: 'file:///etc/passwd' }, undefined],
+];
+
+describe('requestOrigin', () => {
+  it.each(cases)('%s', (_, fields, expected) => {
+    const config = { headers: new axios.AxiosHeaders(), ...fields } as InternalAxiosRequestConfig;
+    expect(requestOrigin(config)).toBe(expected);
+    expect(requestOrigin(config)).toBe(axiosOrigin(config));
+  });
+
+  it('ignores a baseURL on the prototype, as axios does', () => {
+    const config = Object.create({
+      baseURL: 'https://evil.example/',
+    }) as InternalAxiosRequestConfig;
+    config.url = 'https://www.drillster.com/x';
+    expect(requestOrigin(config)).toBe('https://www.drillster.com');
+  });
+});

@@ -1,0 +1,129 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDrillsterAuth, type DrillsterAuthOptions } from '@drillster-auth/core';
+import { type RunningMockDrillster, startMockDrillster } from '@drillster-auth/testing/node';
+
+export interface Fixture {
+  server: RunningMockDrillster;
+  serviceAccountId: string;
+  user: { userId: string; email: string };
+  /** A core client for the mock's service account. */
+  auth(overrides?: Partial<DrillsterAuthOptions>): ReturnType<typeof createDrillsterAuth>;
+}
+
+/** The mock Drillster server with one service account, one client and one managed user. */
+export async function startFixture(): Promise<Fixture> {
+  const server = await startMockDrillster();
+  const account = await server.mock.createServiceAccount();
+  const client = server.mock.registerClient();
+  const user = server.mock.addManagedUser(account.serviceAccountId);
+  return {
+    server,
+    serviceAccountId: account.serviceAccountId,
+    user,
+    auth: (overrides) =>
+      createDrillsterAuth({
+        key: account.keyFile,
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        issuer: server.issuer,
+        ...overrides,
+      }),
+  };
+}
+
+/** What a local server saw of one request. */
+export interface SeenRequest {
+  path: string;
+  authorization: string | undefined;
+}
+
+/** A local HTTP server that records requests. */
+export interface Recorder {
+  url: string;
+  requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A gateway in front of the mock's protected resource that can refuse tokens the mock would
+ * accept, standing in for Drillster revoking a token: tokens in `revoked`, or every token while
+ * `rejectAll`, get a 401 without reaching the mock.
+ */
+export interface Gateway extends Recorder {
+  apiBaseUrl: string;
+  revoked: Set<string>;
+  rejectAll: boolean;
+}
+
+export async function startGateway(server: RunningMockDrillster): Promise<Gateway> {
+  const gateway = {
+    revoked: new Set<string>(),
+    rejectAll: false,
+  } as Gateway;
+  const recorder = await listen(async (path, headers) => {
+    const authorization = headers.authorization;
+    const token = authorization?.replace(/^Bearer /i, '');
+    if (token !== undefined && (gateway.rejectAll || gateway.revoked.has(token))) {
+      return {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        body: '{"error":"invalid_token"}',
+      };
+    }
+    const upstream = await fetch(new URL(path.slice(1), server.url), {
+      headers: authorization === undefined ? {} : { authorization },
+    });
+    const challenge = upstream.headers.get('www-authenticate');
+    const answerHeaders: Record<string, string> = {};
+    if (challenge !== null) answerHeaders['www-authenticate'] = challenge;
+    return {
+      status: upstream.status,
+      headers: answerHeaders,
+      body: await upstream.text(),
+    };
+  });
+  return Object.assign(gateway, recorder, { apiBaseUrl: `${recorder.url}/api/2.1.1/` });
+}
+
+/** A server on another origin that answers every request with 200 `{}`. */
+export function startRecorder(): Promise<Recorder> {
+  return listen(async () => ({ status: 200, headers: {}, body: '{}' }));
+}
+
+type Handler = (
+  path: string,
+  headers: IncomingHttpHeaders,
+) => Promise<{ status: number; headers: Record<string, string>; body: string }>;
+
+async function listen(handle: Handler): Promise<Recorder> {
+  const requests: SeenRequest[] = [];
+  const server: Server = createServer((request, response) => {
+    const path = request.url ?? '/';
+    requests.push({ path, authorization: request.headers.authorization });
+    handle(path, request.headers).then(
+      (answer) => {
+        response.writeHead(answer.status, {
+          'content-type': 'application/json',
+          ...answer.headers,
+        });
+        response.end(answer.body);
+      },
+      () => {
+        response.writeHead(502);
+        response.end();
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
