@@ -1,1 +1,6 @@
-export {};
+export type { RedisClient } from './clients.js';
+export {
+  createRedisTokenCache,
+  RedisTokenCache,
+  type RedisTokenCacheOptions,
+} from './redis-cache.js';

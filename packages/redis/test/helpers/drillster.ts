@@ -1,0 +1,52 @@
+import {
+  createDrillsterAuth,
+  type DrillsterAuth,
+  type DrillsterAuthEvent,
+  type DrillsterAuthOptions,
+} from '@drillster-auth/core';
+import {
+  type MockClient,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
+
+/** A mock Drillster with one service account and one registered client. */
+export interface TestDrillster {
+  server: RunningMockDrillster;
+  account: MockServiceAccount;
+  oauthClient: MockClient;
+  /** A client for the account; its events land in `events`. */
+  auth(options?: Partial<DrillsterAuthOptions>): {
+    auth: DrillsterAuth;
+    events: DrillsterAuthEvent[];
+  };
+}
+
+export async function startDrillster(): Promise<TestDrillster> {
+  const server = await startMockDrillster();
+  const account = await server.mock.createServiceAccount();
+  const oauthClient = server.mock.registerClient();
+  return {
+    server,
+    account,
+    oauthClient,
+    auth(options = {}) {
+      const events: DrillsterAuthEvent[] = [];
+      const auth = createDrillsterAuth({
+        key: account.keyFile,
+        clientId: oauthClient.clientId,
+        clientSecret: oauthClient.clientSecret,
+        tokenEndpoint: server.tokenEndpoint,
+        onEvent: (event) => events.push(event),
+        ...options,
+      });
+      return { auth, events };
+    },
+  };
+}
+
+/** A prefix no other test run uses, so runs never see each other's keys. */
+export function uniquePrefix(label: string): string {
+  return `drillster-auth-test:${label}:${process.pid}:${Math.random().toString(36).slice(2, 10)}:`;
+}

@@ -1,0 +1,90 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientKinds, REDIS_URL, type TestClient } from './helpers/clients.js';
+import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+
+const WORKERS = 8;
+const CALLERS = 50;
+const workerScript = new URL('./fixtures/worker.mjs', import.meta.url);
+
+interface WorkerReport {
+  type: 'done';
+  tokens: string[];
+  failures: string[];
+  cacheErrors: string[];
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`worker exited with ${code} before answering`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message as T);
+    });
+  });
+}
+
+describe('many processes on a cold cache', () => {
+  let drillster: TestDrillster;
+  let redis: TestClient;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    drillster = await startDrillster();
+    redis = await clientKinds[0].connect();
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill();
+    await redis.raw.del(await redis.raw.keys('drillster-auth-test:workers:*'));
+    await redis.close();
+    await drillster.server.close();
+  });
+
+  it.each([
+    ['ioredis', ['ioredis']],
+    ['node-redis', ['node-redis']],
+    ['both libraries mixed', ['ioredis', 'node-redis']],
+  ])(
+    `make one token request for ${WORKERS} processes × ${CALLERS} callers (%s)`,
+    async (_, kinds) => {
+      const prefix = uniquePrefix('workers');
+      drillster.server.mock.resetStats();
+      const workers = Array.from({ length: WORKERS }, (_, index) => {
+        const child = fork(workerScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        children.push(child);
+        child.send({
+          kind: kinds[index % kinds.length],
+          redisUrl: REDIS_URL,
+          prefix,
+          callers: CALLERS,
+          keyFile: drillster.account.keyFile,
+          clientId: drillster.oauthClient.clientId,
+          clientSecret: drillster.oauthClient.clientSecret,
+          tokenEndpoint: drillster.server.tokenEndpoint,
+        });
+        return child;
+      });
+      // Everyone is connected before anyone asks: the cache is cold for all of them.
+      await Promise.all(workers.map((child) => nextMessage<{ type: 'ready' }>(child)));
+      const reports = workers.map((child) => nextMessage<WorkerReport>(child));
+      for (const child of workers) child.send({ type: 'go' });
+      const done = await Promise.all(reports);
+      await Promise.all(
+        workers.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)),
+      );
+
+      expect(done.flatMap((report) => report.failures)).toEqual([]);
+      expect(done.flatMap((report) => report.cacheErrors)).toEqual([]);
+      const tokens = done.flatMap((report) => report.tokens);
+      expect(tokens).toHaveLength(WORKERS * CALLERS);
+      expect(new Set(tokens).size).toBe(1);
+      expect(await drillster.server.mock.verifyAccessToken(tokens[0]!)).toBeDefined();
+      expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+      expect(workers.map((child) => child.exitCode)).toEqual(Array(WORKERS).fill(0));
+    },
+  );
+});

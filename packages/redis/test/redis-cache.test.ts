@@ -1,0 +1,354 @@
+import { createHash } from 'node:crypto';
+import { type CachedToken, createEncryptedTokenCache } from '@drillster-auth/core';
+import { createRedisTokenCache, type RedisTokenCacheOptions } from '@drillster-auth/redis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clientKinds, type TestClient } from './helpers/clients.js';
+import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+
+const SECRET = 'a secret of more than sixteen bytes';
+
+function token(overrides: Partial<CachedToken> = {}): CachedToken {
+  const now = Date.now();
+  return {
+    accessToken: `token-${Math.random().toString(36).slice(2)}`,
+    expiresAt: now + 3_600_000,
+    issuedAt: now,
+    subject: 'someone',
+    ...overrides,
+  };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => {
+  let redis: TestClient;
+  let drillster: TestDrillster;
+  let prefix: string;
+
+  const cache = (options: Partial<RedisTokenCacheOptions> = {}) =>
+    createRedisTokenCache({ client: redis.client, prefix, ...options });
+  const entryKey = (key: string) => prefix + sha256(key);
+  const lockKey = (key: string) => `${prefix}lock:${sha256(key)}`;
+
+  beforeAll(async () => {
+    redis = await connect();
+    drillster = await startDrillster();
+  });
+
+  beforeEach(async () => {
+    prefix = uniquePrefix(name);
+    drillster.server.mock.resetStats();
+    drillster.server.mock.clearFaults();
+  });
+
+  afterAll(async () => {
+    await redis.raw.del(await redis.raw.keys('drillster-auth-test:*'));
+    await redis.close();
+    await drillster.server.close();
+  });
+
+  it('shares one token between clients', async () => {
+    const shared = cache();
+    const first = drillster.auth({ cache: shared });
+    const second = drillster.auth({ cache: shared });
+    const a = await first.auth.getAccessToken();
+    const b = await second.auth.getAccessToken();
+    expect(b.accessToken).toBe(a.accessToken);
+    expect(b.expiresAt).toBe(a.expiresAt);
+    expect((await drillster.server.mock.verifyAccessToken(b.accessToken))?.subject).toBe(
+      drillster.account.serviceAccountId,
+    );
+    expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+    expect(second.events.filter((event) => event.type === 'cache_error')).toEqual([]);
+  });
+
+  it('round-trips entries and deletes them', async () => {
+    const store = cache();
+    const original = token();
+    await store.set('k', original);
+    expect(await store.get('k')).toEqual(original);
+    expect(JSON.parse((await redis.raw.get(entryKey('k')))!)).toEqual(original);
+    await store.delete('k');
+    expect(await store.get('k')).toBeUndefined();
+    expect(await redis.raw.get(entryKey('k'))).toBeNull();
+  });
+
+  it('lets entries expire with their token', async () => {
+    const store = cache();
+    const expiresAt = Date.now() + 60_000;
+    await store.set('k', token({ expiresAt }));
+    const pttl = await redis.raw.pttl(entryKey('k'));
+    expect(pttl).toBeGreaterThan(55_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+
+    await store.set('expired', token({ expiresAt: Date.now() - 1 }));
+    expect(await redis.raw.get(entryKey('expired'))).toBeNull();
+  });
+
+  it('names keys by hash, so no id appears in Redis', async () => {
+    const user = drillster.server.mock.addManagedUser(drillster.account.serviceAccountId);
+    const { auth } = drillster.auth({ cache: cache() });
+    await auth.getAccessToken();
+    await auth.getAccessToken({ subject: user.userId });
+    const keys = await redis.raw.keys(`${prefix}*`);
+    expect(keys).toHaveLength(2);
+    for (const key of keys) {
+      expect(key).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}[0-9a-f]{64}$`));
+      for (const id of [
+        drillster.oauthClient.clientId,
+        drillster.account.serviceAccountId,
+        drillster.account.keyId,
+        user.userId,
+      ]) {
+        expect(key).not.toContain(id);
+      }
+    }
+  });
+
+  it('reads garbage as a miss', async () => {
+    const store = cache();
+    const garbage = [
+      'not json',
+      'null',
+      '42',
+      '"text"',
+      '[]',
+      '{}',
+      JSON.stringify({ ...token(), accessToken: 7 }),
+      JSON.stringify({ ...token(), expiresAt: '2999-01-01' }),
+      JSON.stringify({ ...token(), subject: null }),
+      JSON.stringify(token({ expiresAt: Date.now() - 1000 })),
+    ];
+    for (const value of garbage) {
+      await redis.raw.set(entryKey('k'), value, 60_000);
+      await expect(store.get('k')).resolves.toBeUndefined();
+    }
+  });
+
+  it('mints a new token over a garbage entry, without reporting an error', async () => {
+    const store = cache();
+    const first = drillster.auth({ cache: store });
+    await first.auth.getAccessToken();
+    const [key] = await redis.raw.keys(`${prefix}*`);
+    await redis.raw.set(key!, '{"accessToken": "forged"', 60_000);
+    const second = drillster.auth({ cache: store });
+    const fresh = await second.auth.getAccessToken();
+    expect(fresh.accessToken).not.toBe('forged');
+    expect(await drillster.server.mock.verifyAccessToken(fresh.accessToken)).toBeDefined();
+    expect(drillster.server.mock.stats.tokenRequests).toBe(2);
+    expect(second.events.filter((event) => event.type === 'cache_error')).toEqual([]);
+    expect(JSON.parse((await redis.raw.get(key!))!).accessToken).toBe(fresh.accessToken);
+  });
+
+  describe('singleFlight', () => {
+    it('mints under a lock and releases it', async () => {
+      const store = cache();
+      const minted = token();
+      let lockDuringMint: string | null = null;
+      const result = await store.singleFlight(
+        'k',
+        async () => {
+          lockDuringMint = await redis.raw.get(lockKey('k'));
+          await store.set('k', minted);
+          return minted;
+        },
+        {},
+      );
+      expect(result).toEqual(minted);
+      expect(lockDuringMint).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await redis.raw.get(lockKey('k'))).toBeNull();
+    });
+
+    it('releases only its own lock', async () => {
+      const store = cache();
+      const minted = token();
+      await store.singleFlight(
+        'k',
+        async () => {
+          // Our lock expired and another process took it while we were minting.
+          await redis.raw.set(lockKey('k'), 'another-holder', 60_000);
+          return minted;
+        },
+        {},
+      );
+      expect(await redis.raw.get(lockKey('k'))).toBe('another-holder');
+    });
+
+    it('releases the lock when minting fails, and passes the failure on', async () => {
+      const store = cache();
+      const failure = new Error('token endpoint down');
+      await expect(store.singleFlight('k', () => Promise.reject(failure), {})).rejects.toBe(
+        failure,
+      );
+      expect(await redis.raw.get(lockKey('k'))).toBeNull();
+    });
+
+    it('hands waiters the token the holder stored', async () => {
+      const holder = cache();
+      const waiter = cache();
+      const minted = token();
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let lockTaken!: () => void;
+      const taken = new Promise<void>((resolve) => {
+        lockTaken = resolve;
+      });
+      const holding = holder.singleFlight(
+        'k',
+        async () => {
+          lockTaken();
+          await released;
+          await holder.set('k', minted);
+          return minted;
+        },
+        {},
+      );
+      await taken;
+      let waiterMints = 0;
+      const waiting = waiter.singleFlight(
+        'k',
+        async () => {
+          waiterMints++;
+          return token();
+        },
+        {},
+      );
+      release();
+      expect(await waiting).toEqual(minted);
+      expect(await holding).toEqual(minted);
+      expect(waiterMints).toBe(0);
+    });
+
+    it('does not hand back the token the caller already had', async () => {
+      const store = cache();
+      const stale = token({ expiresAt: Date.now() + 10_000 });
+      await store.set('k', stale);
+      // The client found this token too close to expiry and asks for a new one.
+      expect(await store.get('k')).toEqual(stale);
+      const fresh = token();
+      const result = await store.singleFlight(
+        'k',
+        async () => {
+          await store.set('k', fresh);
+          return fresh;
+        },
+        {},
+      );
+      expect(result).toEqual(fresh);
+    });
+
+    it('takes over when the holder dies', async () => {
+      const store = cache({ lockWait: 10_000, pollInterval: 20 });
+      await redis.raw.set(lockKey('k'), 'dead-holder', 500);
+      const minted = token();
+      const locks: (string | null)[] = [];
+      const result = await store.singleFlight(
+        'k',
+        async () => {
+          locks.push(await redis.raw.get(lockKey('k')));
+          return minted;
+        },
+        {},
+      );
+      expect(result).toEqual(minted);
+      expect(locks).toHaveLength(1);
+      // It minted holding its own lock: the dead holder's had expired.
+      expect(locks[0]).not.toBe('dead-holder');
+      expect(locks[0]).not.toBeNull();
+    });
+
+    it('mints without the lock when the wait runs out', async () => {
+      const store = cache({ lockWait: 200, pollInterval: 20 });
+      await redis.raw.set(lockKey('k'), 'stuck-holder', 60_000);
+      const minted = token();
+      let mints = 0;
+      const result = await store.singleFlight(
+        'k',
+        async () => {
+          mints++;
+          return minted;
+        },
+        {},
+      );
+      expect(result).toEqual(minted);
+      expect(mints).toBe(1);
+      expect(await redis.raw.get(lockKey('k'))).toBe('stuck-holder');
+    });
+
+    it('stops waiting when the signal fires, before minting', async () => {
+      const store = cache({ lockWait: 10_000, pollInterval: 20 });
+      await redis.raw.set(lockKey('k'), 'stuck-holder', 60_000);
+      const controller = new AbortController();
+      let mints = 0;
+      const waiting = store.singleFlight(
+        'k',
+        async () => {
+          mints++;
+          return token();
+        },
+        { signal: controller.signal },
+      );
+      setTimeout(() => controller.abort(new Error('closed')), 100);
+      await expect(waiting).rejects.toThrow();
+      expect(mints).toBe(0);
+    });
+
+    it('gives one token to many clients of one cache at once', async () => {
+      const store = cache();
+      const clients = Array.from({ length: 5 }, () => drillster.auth({ cache: store }).auth);
+      const tokens = await Promise.all(
+        clients.flatMap((auth) => Array.from({ length: 10 }, () => auth.getAccessToken())),
+      );
+      expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+      expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+    });
+  });
+
+  describe('with createEncryptedTokenCache', () => {
+    it('round-trips encrypted entries through Redis', async () => {
+      const encrypted = () => createEncryptedTokenCache(cache(), { secret: SECRET });
+      const first = drillster.auth({ cache: encrypted() });
+      const second = drillster.auth({ cache: encrypted() });
+      const a = await first.auth.getAccessToken();
+      const b = await second.auth.getAccessToken();
+      expect(b.accessToken).toBe(a.accessToken);
+      expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+
+      const [key] = await redis.raw.keys(`${prefix}*`);
+      const stored = (await redis.raw.get(key!))!;
+      expect(stored).not.toContain(a.accessToken);
+      expect(stored).not.toContain(drillster.account.serviceAccountId);
+      expect(JSON.parse(stored).accessToken).toMatch(/^enc1\./);
+    });
+
+    it('reads a tampered entry as a miss', async () => {
+      const encrypted = () => createEncryptedTokenCache(cache(), { secret: SECRET });
+      const first = drillster.auth({ cache: encrypted() });
+      const original = await first.auth.getAccessToken();
+      const [key] = await redis.raw.keys(`${prefix}*`);
+      const stored = JSON.parse((await redis.raw.get(key!))!);
+      const sealed = Buffer.from((stored.accessToken as string).slice('enc1.'.length), 'base64url');
+      sealed[sealed.length - 1]! ^= 0x01;
+      const tampered = { ...stored, accessToken: `enc1.${sealed.toString('base64url')}` };
+      await redis.raw.set(key!, JSON.stringify(tampered), 60_000);
+
+      const second = drillster.auth({ cache: encrypted() });
+      const fresh = await second.auth.getAccessToken();
+      expect(fresh.accessToken).not.toBe(original.accessToken);
+      expect(await drillster.server.mock.verifyAccessToken(fresh.accessToken)).toBeDefined();
+      expect(drillster.server.mock.stats.tokenRequests).toBe(2);
+      expect(second.events.filter((event) => event.type === 'cache_error')).toEqual([]);
+    });
+  });
+
+  it('refuses a client that is not a Redis client', () => {
+    expect(() => createRedisTokenCache({ client: {} as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+    expect(() => cache({ timeout: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+  });
+});
