@@ -89,6 +89,8 @@ export class MockDrillster {
    *
    * @param options.serviceAccountId Default: random, Drillster-shaped (22 base64url characters).
    * @param options.modulusLength RSA modulus in bits, also for keys added later. Default 2048.
+   *   jose refuses RS256 with smaller keys, so a 1024-bit key file only serves to test that a
+   *   client rejects it.
    * @throws Error if the service account already exists.
    */
   async createServiceAccount(
