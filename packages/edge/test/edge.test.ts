@@ -1,0 +1,219 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type MockClient,
+  type MockManagedUser,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { type EchoServer, startEchoServer } from './echo-server.js';
+import type { TestEnv } from './fixtures/worker.js';
+import { startBun } from './runtimes/bun.js';
+import { bundleForEdge } from './runtimes/bundle.js';
+import { startDeno } from './runtimes/deno.js';
+import type { RuntimeServer } from './runtimes/process.js';
+import { startWorkerd } from './runtimes/workerd.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const RUNTIMES = ['workerd', 'deno', 'bun'] as const;
+type Runtime = (typeof RUNTIMES)[number];
+
+let dir: string;
+let server: RunningMockDrillster;
+let echo: EchoServer;
+let account: MockServiceAccount;
+let client: MockClient;
+let user: MockManagedUser;
+const hosts = {} as Record<Runtime, RuntimeServer>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'drillster-edge-'));
+  [server, echo] = await Promise.all([startMockDrillster(), startEchoServer()]);
+  account = await server.mock.createServiceAccount();
+  client = server.mock.registerClient();
+  user = server.mock.addManagedUser(account.serviceAccountId);
+  const env: TestEnv = {
+    issuer: server.issuer,
+    apiBaseUrl: server.apiBaseUrl,
+    keyFile: account.keyFileJson,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    managedUserId: user.userId,
+    echoUrl: echo.url,
+  };
+  const [worker, kvService, denoHost, bunHost] = await Promise.all([
+    bundleForEdge(fixture('worker.ts'), join(dir, 'worker.js')),
+    bundleForEdge(fixture('kv-service.ts'), join(dir, 'kv.js')),
+    bundleForEdge(fixture('serve-deno.ts'), join(dir, 'serve-deno.js')),
+    bundleForEdge(fixture('serve-bun.ts'), join(dir, 'serve-bun.js')),
+  ]);
+  [hosts.workerd, hosts.deno, hosts.bun] = await Promise.all([
+    startWorkerd({ bundle: worker, env, kvService }),
+    startDeno(denoHost, env),
+    startBun(bunHost, env),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(hosts).map((host) => host.close()));
+  await Promise.all([server?.close(), echo?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+let runs = 0;
+
+describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
+  /** Runs a scenario of fixtures/worker.ts in this runtime. */
+  async function scenario<T = { status: number; body: Record<string, unknown> }>(
+    name: string,
+    params: Record<string, string> = {},
+  ): Promise<T> {
+    const response = await fetch(`${hosts[runtime].url}/${name}?${new URLSearchParams(params)}`);
+    const result = (await response.json()) as T;
+    if (response.status !== 200) {
+      throw new Error(`${name} failed: ${JSON.stringify(result)}\n${hosts[runtime].stderr()}`);
+    }
+    return result;
+  }
+  const newRun = () => `${runtime}-${++runs}`;
+
+  beforeEach(() => server.mock.resetStats());
+
+  test.runIf(runtime === 'workerd')('runs without Node globals', async () => {
+    expect(await scenario('globals')).toEqual({ Buffer: 'undefined', process: 'undefined' });
+  });
+
+  test('adds a bearer token to API requests and keeps it for the isolate', async () => {
+    const first = await scenario('user');
+    const second = await scenario('user');
+    expect(first).toMatchObject({ status: 200, body: { id: account.serviceAccountId } });
+    expect(second).toMatchObject({ status: 200, body: { id: account.serviceAccountId } });
+    expect(server.mock.stats).toMatchObject({ tokenRequests: 1, apiRequests: 2, apiRejections: 0 });
+  });
+
+  test('gets a token for the subject a request names', async () => {
+    const result = await scenario('user', { subject: user.userId });
+    expect(result).toMatchObject({ status: 200, body: { id: user.userId } });
+    expect(server.mock.stats.tokenRequestsBySubject).toEqual({ [user.userId]: 1 });
+  });
+
+  test('concurrent requests share one token request', async () => {
+    const results = await scenario<{ status: number }[]>('concurrent');
+    expect(results.map((result) => result.status)).toEqual(Array(10).fill(200));
+    expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  test('sends no token to other origins and requests none', async () => {
+    const run = newRun();
+    const result = await scenario('foreign', { run });
+    expect(result.status).toBe(200);
+    expect(echo.requests(run)).toEqual([
+      expect.objectContaining({ path: '/echo', authorization: undefined }),
+    ]);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  test("keeps the caller's Authorization header and does not retry its 401", async () => {
+    const result = await scenario('own-header');
+    expect(result.status).toBe(401);
+    expect(server.mock.stats).toMatchObject({ tokenRequests: 0, apiRequests: 1, apiRejections: 1 });
+  });
+
+  test('sends a request marked skip without a token', async () => {
+    const result = await scenario('skip');
+    expect(result).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(server.mock.stats).toMatchObject({ tokenRequests: 0, apiRequests: 1 });
+  });
+
+  test('on 401 invalidates the token, gets a new one and retries', async () => {
+    const result = await scenario('revoked');
+    expect(result).toMatchObject({ status: 200, body: { id: account.serviceAccountId } });
+    expect(server.mock.stats).toMatchObject({ tokenRequests: 1, apiRequests: 2, apiRejections: 1 });
+  });
+
+  test('retries a 401 once and never loops', async () => {
+    const run = newRun();
+    const result = await scenario('always-401', { run });
+    expect(result.status).toBe(401);
+    const seen = echo.requests(run);
+    expect(seen).toHaveLength(2);
+    expect(seen.map((request) => request.body)).toEqual(['payload', 'payload']);
+    expect(seen[0]?.authorization).toMatch(/^Bearer .+/);
+    expect(seen[1]?.authorization).toMatch(/^Bearer .+/);
+    expect(seen[1]?.authorization).not.toBe(seen[0]?.authorization);
+    expect(server.mock.stats.tokenRequests).toBe(2);
+  });
+
+  test('replays a request body on the retry', async () => {
+    const run = newRun();
+    const result = await scenario('401-once-body', { run });
+    expect(result).toMatchObject({ status: 200, body: { body: '{"replayed":true}' } });
+    expect(echo.requests(run).map((request) => request.body)).toEqual([
+      '{"replayed":true}',
+      '{"replayed":true}',
+    ]);
+  });
+
+  test('replays a Request object on the retry', async () => {
+    const run = newRun();
+    const result = await scenario('401-once-request', { run });
+    expect(result).toMatchObject({ status: 200, body: { method: 'PUT' } });
+    expect(echo.requests(run).map((request) => request.body)).toEqual([
+      'from a Request object',
+      'from a Request object',
+    ]);
+  });
+
+  test('sends a streaming body once and returns its 401', async () => {
+    const run = newRun();
+    const result = await scenario('stream', { run });
+    expect(result.status).toBe(401);
+    expect(echo.requests(run)).toEqual([expect.objectContaining({ body: 'streamed' })]);
+    expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  test.runIf(runtime === 'workerd')(
+    'shares tokens between clients through Workers KV',
+    async () => {
+      const run = newRun();
+      const result = await scenario<{
+        sameToken: boolean;
+        cacheErrors: number;
+        keys: { name: string }[];
+      }>('kv-share', { run });
+      expect(result.sameToken).toBe(true);
+      expect(result.cacheErrors).toBe(0);
+      expect(server.mock.stats.tokenRequests).toBe(1);
+      const names = result.keys.map((key) => key.name).filter((name) => name.startsWith(`${run}:`));
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(new RegExp(`^${run}:[0-9a-f]{64}$`));
+      for (const secretish of [client.clientId, account.serviceAccountId, user.userId]) {
+        expect(names[0]).not.toContain(secretish);
+      }
+    },
+  );
+
+  test.runIf(runtime === 'workerd')(
+    'KV store: skips short-lived tokens, treats garbage and expired entries as misses',
+    async () => {
+      const result = await scenario<Record<string, unknown>>('kv-entries', { run: newRun() });
+      expect(result).toMatchObject({
+        kvRejectsShortTtl: true,
+        shortStored: false,
+        longStored: true,
+      });
+      expect(result.keyName).toMatch(/:[0-9a-f]{64}$/);
+      expect(JSON.parse(result.storedValue as string)).toMatchObject({
+        accessToken: 'token-value',
+        subject: 'subject',
+      });
+      for (const miss of ['garbage', 'expired', 'wrongShape', 'deleted']) {
+        expect(result, miss).not.toHaveProperty(miss);
+      }
+    },
+  );
+});

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+
+/** A runtime process that serves HTTP on loopback. */
+export interface RuntimeServer {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** Everything the process wrote to stderr so far, for failure messages. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 15_000;
+
+/** Spawns `command` and resolves with the first line `readFrom` yields that parses as JSON with a numeric `port`. */
+export async function spawnServer(
+  command: string,
+  args: string[],
+  options: { cwd?: string; readFrom?: (child: ChildProcess) => Readable; extraFds?: number } = {},
+): Promise<RuntimeServer> {
+  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+  for (let i = 0; i < (options.extraFds ?? 0); i++) stdio.push('pipe');
+  const child = spawn(command, args, { cwd: options.cwd, stdio });
+  let errors = '';
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const source = options.readFrom ? options.readFrom(child) : child.stdout!;
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(
+      () => fail(new Error('did not start listening in time')),
+      START_TIMEOUT_MS,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args[0] ?? ''}: ${error.message}\n${errors}${output}`));
+    };
+    child.once('error', fail);
+    child.once('exit', (code) => fail(new Error(`exited with ${code} before listening`)));
+    source.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        try {
+          const event = JSON.parse(line) as { port?: unknown };
+          if (typeof event.port === 'number') {
+            clearTimeout(timer);
+            child.removeAllListeners('exit');
+            resolve(event.port);
+            return;
+          }
+        } catch {
+          // Not the line we wait for.
+        }
+      }
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stderr: () => errors,
+    close: () => stop(child),
+  };
+}
+
+/** Runs `command` to completion and returns its stdout; rejects with stderr on a non-zero exit. */
+export async function runToCompletion(command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let errors = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${command} exited with ${code}\n${errors}`);
+  return output;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
