@@ -1,1 +1,20 @@
-export {};
+export {
+  DEFAULT_DRILLSTER_API_BASE_URL,
+  DRILLSTER_API,
+  DRILLSTER_AUTH,
+} from './drillster-auth.constants.js';
+export { DrillsterAuthModule } from './drillster-auth.module.js';
+export {
+  DRILLSTER_AUTH_MODULE_OPTIONS,
+  type DrillsterAuthModuleAsyncOptions,
+  type DrillsterAuthModuleExtras,
+  type DrillsterAuthModuleForRootOptions,
+} from './drillster-auth.module-definition.js';
+export { DrillsterAuthService } from './drillster-auth.service.js';
+export { InjectDrillsterApi } from './inject-drillster-api.decorator.js';
+export type {
+  DrillsterApiOptions,
+  DrillsterAuthModuleOptions,
+  DrillsterAuthOptionsFactory,
+  WidgetToken,
+} from './interfaces/index.js';

@@ -1,0 +1,71 @@
+import {
+  type AccessToken,
+  ConfigurationError,
+  type DrillsterAuth,
+  type GetAccessTokenOptions,
+} from '@drillster-auth/core';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { DRILLSTER_API_BINDING, DRILLSTER_AUTH } from './drillster-auth.constants.js';
+import type { DrillsterApiBinding } from './drillster-auth.providers.js';
+import type { WidgetToken } from './interfaces/index.js';
+
+/**
+ * Drillster access tokens for the configured service account and the users it manages. Inject
+ * it anywhere the module is visible; `client` is the underlying core `DrillsterAuth`.
+ */
+@Injectable()
+export class DrillsterAuthService implements OnApplicationShutdown {
+  constructor(
+    /** The core client behind this service, for what the service does not wrap. */
+    @Inject(DRILLSTER_AUTH) readonly client: DrillsterAuth,
+    @Inject(DRILLSTER_API_BINDING) private readonly binding: DrillsterApiBinding,
+  ) {}
+
+  /**
+   * An access token for `options.subject` (default: the service account), cached and refreshed
+   * by the core client.
+   *
+   * @throws {DrillsterAuthError} with a `code` saying what failed.
+   */
+  getAccessToken(options?: GetAccessTokenOptions): Promise<AccessToken> {
+    return this.client.getAccessToken(options);
+  }
+
+  /** `Bearer <access token>`, for an `Authorization` header. Options as for {@link getAccessToken}. */
+  getAuthorizationHeader(options?: GetAccessTokenOptions): Promise<string> {
+    return this.client.getAuthorizationHeader(options);
+  }
+
+  /**
+   * Forgets the cached token of `subject` (default: the service account), so the next call gets
+   * a new one. With `accessToken`, only if that is still the cached token.
+   */
+  invalidate(subject?: string, options?: { accessToken?: string }): Promise<void> {
+    return this.client.invalidate(subject, options);
+  }
+
+  /**
+   * A token for the managed user `userId` (id, email or third-party id), for a Drillster
+   * widget's `drl-token` attribute. Never the service account's own token: that one must not
+   * reach a browser, so an empty `userId` is refused.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `userId` is not a non-empty string.
+   * @throws {DrillsterAuthError} when no token can be had.
+   */
+  async getWidgetToken(userId: string, options?: { signal?: AbortSignal }): Promise<WidgetToken> {
+    if (typeof userId !== 'string' || userId.trim() === '') {
+      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'getWidgetToken needs a managed user id');
+    }
+    const token = await this.client.getAccessToken({ subject: userId, signal: options?.signal });
+    return { token: token.accessToken, expiresAt: token.expiresAt };
+  }
+
+  /**
+   * Stops the client's background work and detaches the API client's interceptors. Runs after
+   * every `onModuleDestroy`, so other providers can still call Drillster while shutting down.
+   */
+  onApplicationShutdown(): void {
+    this.binding.detach();
+    this.client.close();
+  }
+}
