@@ -29,7 +29,7 @@ export const CONNECTION_HELP = `Configuration (a flag wins over its environment 
                              Passing --issuer or --token-endpoint ignores both variables.
   --timeout MS               Timeout of each HTTP request, in milliseconds. Default 10000.`;
 
-/** Environment variables read by {@link resolveAuthOptions}. */
+/** Environment variables the commands read. */
 export const ENV = {
   keyFile: 'DRILLSTER_KEY_FILE',
   clientId: 'DRILLSTER_CLIENT_ID',
@@ -37,6 +37,7 @@ export const ENV = {
   clientSecretFile: 'DRILLSTER_CLIENT_SECRET_FILE',
   issuer: 'DRILLSTER_ISSUER',
   tokenEndpoint: 'DRILLSTER_TOKEN_ENDPOINT',
+  cache: 'DRILLSTER_CACHE',
 } as const;
 
 /**
@@ -151,6 +152,7 @@ function timeoutOption(value: string | undefined): { timeout?: number } {
   return { timeout };
 }
 
-function nonEmpty(value: string | boolean | undefined): string | undefined {
+/** `value` when it is a non-empty string: an empty flag or variable counts as unset. */
+export function nonEmpty(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, main } from '../dist/index.js';
+import { EXIT_CODES, main } from '../src/index.js';
 
 /** `main` as a library: output goes to the sinks given, the exit code comes back. */
 function sinks() {

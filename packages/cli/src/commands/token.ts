@@ -1,7 +1,14 @@
 import { createDrillsterAuth } from '@drillster-auth/core';
 import { parseCommandArgs } from '../args.js';
+import { type OpenTokenCache, openTokenCache } from '../cache.js';
 import type { Command } from '../command.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, resolveAuthOptions } from '../config.js';
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  ENV,
+  nonEmpty,
+  resolveAuthOptions,
+} from '../config.js';
 import { CliError } from '../errors.js';
 
 const FORMATS = ['raw', 'json', 'header'] as const;
@@ -22,6 +29,10 @@ Options:
   --format FORMAT   raw     the token alone (default)
                     json    {"access_token","token_type","expires_at","subject"} on one line
                     header  "Bearer <token>", the value of an Authorization header
+  --cache URL       Share tokens between runs through Redis: redis://[:PASSWORD@]HOST:PORT[/DB]
+                    (or rediss://). Repeated runs then print the same token until it nears
+                    expiry. An unreachable cache costs a warning on stderr, not the token.
+                    env DRILLSTER_CACHE
   -h, --help        Show this help.
 
 ${CONNECTION_HELP}
@@ -35,6 +46,7 @@ Example:
       ...CONNECTION_OPTIONS,
       subject: { type: 'string' },
       format: { type: 'string' },
+      cache: { type: 'string' },
     });
     if (parsed.values.help) {
       io.stdout.write(`${this.help}\n`);
@@ -42,7 +54,13 @@ Example:
     }
     const format = parseFormat(parsed.values.format);
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
-    const auth = createDrillsterAuth(await resolveAuthOptions(parsed, io.env, secrets, true));
+    const options = await resolveAuthOptions(parsed, io.env, secrets, true);
+    const cacheUrl = nonEmpty(parsed.values.cache) ?? nonEmpty(io.env[ENV.cache]);
+    let cache: OpenTokenCache | undefined;
+    if (cacheUrl !== undefined) cache = await openTokenCache(cacheUrl, io, secrets);
+    const auth = createDrillsterAuth(
+      cache === undefined ? options : { ...options, cache: cache.cache, onEvent: cache.onEvent },
+    );
     try {
       const token = await auth.getAccessToken(subject !== undefined ? { subject } : undefined);
       secrets.add(token.accessToken);
@@ -50,6 +68,7 @@ Example:
       return 0;
     } finally {
       auth.close();
+      await cache?.close();
     }
   },
 };
