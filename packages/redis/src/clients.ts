@@ -8,17 +8,11 @@ export type RedisClient = { readonly status: string } | { readonly isOpen: boole
 
 /** The few commands the cache needs, the same for every client library. */
 export interface RedisCommands {
-  get(key: string, signal: AbortSignal): Promise<string | null>;
+  get(key: string): Promise<string | null>;
   /** `SET key value PX ttlMs [NX]`; `true` when the value was written. */
-  set(
-    key: string,
-    value: string,
-    ttlMs: number,
-    nx: boolean,
-    signal: AbortSignal,
-  ): Promise<boolean>;
-  del(key: string, signal: AbortSignal): Promise<void>;
-  eval(script: string, keys: string[], args: string[], signal: AbortSignal): Promise<unknown>;
+  set(key: string, value: string, ttlMs: number, nx: boolean): Promise<boolean>;
+  del(key: string): Promise<void>;
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
 }
 
 interface IoRedisShape {
@@ -33,8 +27,6 @@ interface NodeRedisShape {
   set(key: string, value: string, options: { PX: number; NX?: true }): Promise<string | null>;
   del(key: string): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  /** node-redis v5: drops a command from the offline queue when the signal fires. */
-  withAbortSignal?(signal: AbortSignal): NodeRedisShape;
 }
 
 /**
@@ -62,8 +54,13 @@ function hasCommands(client: object): boolean {
   return ['get', 'set', 'del', 'eval'].every((name) => typeof shape[name] === 'function');
 }
 
+/*
+ * Neither library can take back a command once queued (node-redis v5's withAbortSignal can, but
+ * in 5.12 aborting two queued commands in a row corrupts its queue and hangs the client for
+ * good). A command that timed out may therefore still run when the connection is back; the
+ * cache is written so that this is harmless.
+ */
 function ioredisCommands(client: IoRedisShape): RedisCommands {
-  // ioredis cannot cancel a queued command; the caller's timeout stops the wait instead.
   return {
     get: (key) => client.get(key),
     async set(key, value, ttlMs, nx) {
@@ -80,24 +77,15 @@ function ioredisCommands(client: IoRedisShape): RedisCommands {
 }
 
 function nodeRedisCommands(client: NodeRedisShape): RedisCommands {
-  // While node-redis reconnects it queues commands; with v5's abort signal a command that timed
-  // out leaves the queue instead of running later.
-  const using = (signal: AbortSignal): NodeRedisShape =>
-    typeof client.withAbortSignal === 'function' ? client.withAbortSignal(signal) : client;
   return {
-    get: async (key, signal) => using(signal).get(key),
-    async set(key, value, ttlMs, nx, signal) {
-      const reply = await using(signal).set(
-        key,
-        value,
-        nx ? { PX: ttlMs, NX: true } : { PX: ttlMs },
-      );
+    get: (key) => client.get(key),
+    async set(key, value, ttlMs, nx) {
+      const reply = await client.set(key, value, nx ? { PX: ttlMs, NX: true } : { PX: ttlMs });
       return reply === 'OK';
     },
-    async del(key, signal) {
-      await using(signal).del(key);
+    async del(key) {
+      await client.del(key);
     },
-    eval: async (script, keys, args, signal) =>
-      using(signal).eval(script, { keys, arguments: args }),
+    eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
   };
 }

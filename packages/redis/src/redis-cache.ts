@@ -79,15 +79,13 @@ export class RedisTokenCache implements TokenCache {
   async set(key: string, token: CachedToken): Promise<void> {
     const ttl = Math.floor(token.expiresAt - Date.now());
     if (!(ttl > 0)) return;
-    await withTimeout('SET', this.#timeout, (signal) =>
-      this.#redis.set(this.#entryKey(key), serializeEntry(token), ttl, false, signal),
+    await withTimeout('SET', this.#timeout, () =>
+      this.#redis.set(this.#entryKey(key), serializeEntry(token), ttl, false),
     );
   }
 
   async delete(key: string): Promise<void> {
-    await withTimeout('DEL', this.#timeout, (signal) =>
-      this.#redis.del(this.#entryKey(key), signal),
-    );
+    await withTimeout('DEL', this.#timeout, () => this.#redis.del(this.#entryKey(key)));
   }
 
   /**
@@ -155,8 +153,8 @@ export class RedisTokenCache implements TokenCache {
 
   async #acquire(lockKey: string, lockToken: string): Promise<boolean> {
     try {
-      return await withTimeout('SET NX', this.#timeout, (signal) =>
-        this.#redis.set(lockKey, lockToken, this.#lockTtl, true, signal),
+      return await withTimeout('SET NX', this.#timeout, () =>
+        this.#redis.set(lockKey, lockToken, this.#lockTtl, true),
       );
     } catch (error) {
       // A command that timed out may still run once the connection is back; release right
@@ -167,13 +165,13 @@ export class RedisTokenCache implements TokenCache {
   }
 
   #release(lockKey: string, lockToken: string): Promise<unknown> {
-    return withTimeout('EVAL', this.#timeout, (signal) =>
-      this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken], signal),
+    return withTimeout('EVAL', this.#timeout, () =>
+      this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]),
     );
   }
 
   #get(entryKey: string): Promise<string | null> {
-    return withTimeout('GET', this.#timeout, (signal) => this.#redis.get(entryKey, signal));
+    return withTimeout('GET', this.#timeout, () => this.#redis.get(entryKey));
   }
 
   #entryKey(key: string): string {

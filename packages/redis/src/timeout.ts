@@ -8,19 +8,16 @@ import { NetworkError } from '@drillster-auth/core';
 export async function withTimeout<T>(
   command: string,
   ms: number,
-  run: (signal: AbortSignal) => Promise<T>,
+  run: () => Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new NetworkError('ERR_TIMEOUT', `Redis ${command} took longer than ${ms} ms`);
-      controller.abort(error);
-      reject(error);
+      reject(new NetworkError('ERR_TIMEOUT', `Redis ${command} took longer than ${ms} ms`));
     }, ms);
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => run(controller.signal)), timedOut]);
+    return await Promise.race([Promise.resolve().then(run), timedOut]);
   } catch (error) {
     if (error instanceof NetworkError) throw error;
     // Keep only the name and message: ioredis attaches the command's arguments to its errors.

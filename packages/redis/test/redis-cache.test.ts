@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CachedToken, createEncryptedTokenCache } from '@drillster-auth/core';
-import { createRedisTokenCache, type RedisTokenCacheOptions } from '@drillster-auth/redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisTokenCache, type RedisTokenCacheOptions } from '../src/index.js';
 import { clientKinds, type TestClient } from './helpers/clients.js';
 import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
 

@@ -1,0 +1,136 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { inspect } from 'node:util';
+import type { DrillsterAuthEvent } from '@drillster-auth/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisTokenCache } from '../src/index.js';
+import { clientKinds, type TestClient } from './helpers/clients.js';
+import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+
+const cacheErrors = (events: DrillsterAuthEvent[]) =>
+  events.filter(
+    (event): event is Extract<DrillsterAuthEvent, { type: 'cache_error' }> =>
+      event.type === 'cache_error',
+  );
+
+/** Retries `check` until it passes, for state that settles after a reconnect. */
+async function eventually(check: () => Promise<unknown>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(50);
+    }
+  }
+}
+
+describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
+  let server: PrivateRedis;
+  let redis: TestClient;
+  let drillster: TestDrillster;
+
+  beforeAll(async () => {
+    [server, drillster] = await Promise.all([startPrivateRedis(), startDrillster()]);
+    redis = await connect(server.url);
+  });
+
+  afterAll(async () => {
+    server.resume();
+    await redis?.close();
+    await server?.kill();
+    await drillster?.server.close();
+  });
+
+  it('serves every caller while Redis is killed, and uses Redis again once it is back', async () => {
+    const prefix = uniquePrefix(name);
+    const store = createRedisTokenCache({ client: redis.client, prefix });
+    const clients = [drillster.auth({ cache: store }), drillster.auth({ cache: store })];
+    const issued = new Set<string>();
+    const failures: unknown[] = [];
+    let calls = 0;
+    let running = true;
+    const callers = clients.flatMap(({ auth }) =>
+      Array.from({ length: 5 }, async (_, index) => {
+        while (running) {
+          try {
+            // Forced refreshes go through Redis every time: lock, mint, store.
+            const token = await auth.getAccessToken({ forceRefresh: index % 2 === 0 });
+            issued.add(token.accessToken);
+            calls++;
+          } catch (error) {
+            failures.push(error);
+          }
+          await delay(5);
+        }
+      }),
+    );
+
+    await eventually(async () => expect(await redis.raw.keys(`${prefix}*`)).not.toEqual([]));
+    const callsBeforeKill = calls;
+    await server.kill();
+    const callsAtKill = calls;
+    await eventually(async () => {
+      expect(clients.flatMap(({ events }) => cacheErrors(events)).length).toBeGreaterThan(5);
+      expect(calls).toBeGreaterThan(callsAtKill + 20);
+    });
+    running = false;
+    await Promise.all(callers);
+
+    expect(failures).toEqual([]);
+    expect(callsBeforeKill).toBeGreaterThan(0);
+    const errors = clients.flatMap(({ events }) => cacheErrors(events));
+    expect(new Set(errors.map((event) => event.operation))).not.toContain('delete');
+    for (const event of errors) {
+      expect(event.error).toMatchObject({ code: expect.stringMatching(/^ERR_(NETWORK|TIMEOUT)$/) });
+      const shown = `${inspect(event.error, { depth: 5 })} ${JSON.stringify(event.error)}`;
+      for (const token of issued) expect(shown).not.toContain(token);
+    }
+
+    await server.start();
+    await eventually(async () => expect(await redis.raw.get(`${prefix}probe`)).toBeNull());
+    const [first] = clients;
+    drillster.server.mock.resetStats();
+    const fresh = await first!.auth.getAccessToken({ forceRefresh: true });
+    expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1);
+    // A new client (think: a new process) finds the token in Redis instead of minting.
+    const late = drillster.auth({ cache: store });
+    expect((await late.auth.getAccessToken()).accessToken).toBe(fresh.accessToken);
+    expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+    expect(cacheErrors(late.events)).toEqual([]);
+    await redis.raw.del(await redis.raw.keys(`${prefix}*`));
+  });
+
+  it('gives up on a Redis that does not answer within the timeout', async () => {
+    const prefix = uniquePrefix(name);
+    const store = createRedisTokenCache({ client: redis.client, prefix, timeout: 100 });
+    await eventually(async () => expect(await redis.raw.get(`${prefix}probe`)).toBeNull());
+    drillster.server.mock.resetStats();
+    server.pause();
+    try {
+      await expect(store.get('k')).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+      const { auth, events } = drillster.auth({ cache: store });
+      const token = await auth.getAccessToken();
+      expect(await drillster.server.mock.verifyAccessToken(token.accessToken)).toBeDefined();
+      expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+      expect(cacheErrors(events).map((event) => event.operation)).toEqual([
+        'get',
+        'singleFlight',
+        'set',
+      ]);
+      for (const event of cacheErrors(events)) {
+        expect(event.error).toMatchObject({ code: 'ERR_TIMEOUT' });
+      }
+    } finally {
+      server.resume();
+    }
+    // The lock request that timed out still ran once Redis woke up; it was released right after.
+    await eventually(async () => {
+      expect(await redis.raw.keys(`${prefix}lock:*`)).toEqual([]);
+      expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1);
+    });
+    await redis.raw.del(await redis.raw.keys(`${prefix}*`));
+  });
+});
