@@ -1,4 +1,4 @@
-import type { DrillsterAuth } from '@drillster-auth/core';
+import { AbortError, type DrillsterAuth } from '@drillster-auth/core';
 import {
   AxiosHeaders,
   type AxiosInstance,
@@ -60,7 +60,15 @@ export function createDrillsterInterceptors(
     const origin = requestOrigin(config);
     if (origin === undefined || !allowed(origin)) return config;
     const subject = config.drillster?.subject ?? options.subject;
-    const token = await auth.getAccessToken({ subject, signal: abortSignal(config.signal) });
+    const signal = abortSignal(config.signal);
+    // Core would still start a token request for an already aborted signal, and nobody would
+    // await it; refusing here also keeps the answer the same as for an abort while waiting.
+    if (signal?.aborted) {
+      throw new AbortError('ERR_ABORTED', 'The request was aborted before it got a token', {
+        cause: signal.reason,
+      });
+    }
+    const token = await auth.getAccessToken({ subject, signal });
     headers.set('Authorization', `Bearer ${token.accessToken}`);
     sent.set(config, { subject, accessToken: token.accessToken });
     return config;

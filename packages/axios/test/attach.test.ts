@@ -129,6 +129,25 @@ describe('attachDrillsterAuth', () => {
     expect(stats().tokenRequests).toBe(0);
   });
 
+  it('rejects an aborted request with ERR_ABORTED and starts no token request', async () => {
+    const controller = new AbortController();
+    const pending = api.get('user', { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(gateway.requests).toEqual([]);
+    expect(stats().tokenRequests).toBe(0);
+  });
+
+  it('stops waiting for the token when the request is aborted meanwhile', async () => {
+    fixture.server.mock.injectFault({ delayMs: 2000 });
+    const controller = new AbortController();
+    const pending = api.get('user', { signal: controller.signal });
+    await expect.poll(() => stats().tokenRequests).toBe(1);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(gateway.requests).toEqual([]);
+  });
+
   describe('origins', () => {
     it('sends no token, and fetches none, for an absolute URL on another origin', async () => {
       await api.get(`${elsewhere.url}/collect`);
