@@ -84,8 +84,10 @@ export async function resolveAuthOptions(
   const issuer = endpointFlags ? flag('issuer') : variable(ENV.issuer);
   const tokenEndpoint = endpointFlags ? flag('token-endpoint') : variable(ENV.tokenEndpoint);
 
+  const key = await readText(keyFile, 'ERR_KEY_FILE_READ', 'key file');
+  secrets.addKeyMaterial(key);
   return {
-    key: await readText(keyFile, 'ERR_KEY_FILE_READ', 'key file'),
+    key,
     clientId: clientId ?? UNUSED_CREDENTIAL,
     clientSecret: clientSecret ?? UNUSED_CREDENTIAL,
     ...(issuer !== undefined ? { issuer } : {}),

@@ -6,7 +6,8 @@ export type CliErrorCode =
   | 'ERR_MISSING_CONFIG'
   | 'ERR_INVALID_CONFIG'
   | 'ERR_KEY_FILE_READ'
-  | 'ERR_SECRET_FILE_READ';
+  | 'ERR_SECRET_FILE_READ'
+  | 'ERR_LISTEN';
 
 /** A failure of the command line itself (bad arguments, missing configuration, unreadable files). */
 export class CliError extends Error {

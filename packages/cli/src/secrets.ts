@@ -12,6 +12,23 @@ export class Secrets {
     if (value !== undefined && value.length >= 4) this.#values.add(value);
   }
 
+  /**
+   * Remembers the base64 lines of the private key in a key file's text, so that not even a
+   * fragment of it can reach stderr. Text that is not a key file is ignored: the core reports it.
+   */
+  addKeyMaterial(keyFileText: string): void {
+    let privateKey: unknown;
+    try {
+      privateKey = (JSON.parse(keyFileText) as { privateKey?: unknown }).privateKey;
+    } catch {
+      return;
+    }
+    if (typeof privateKey !== 'string') return;
+    for (const line of privateKey.replaceAll('\\n', '\n').split(/\s+/)) {
+      if (line.length >= 16 && !line.startsWith('-----')) this.add(line);
+    }
+  }
+
   /** `text` with every known secret replaced by `[redacted]`. */
   redact(text: string): string {
     let out = text;

@@ -92,6 +92,22 @@ describe('mock-server', () => {
     expect(await exists(exports.DRILLSTER_KEY_FILE!)).toBe(false);
   });
 
+  it('exits 2 when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as { port: number };
+      const result = await run(['mock-server', '--port', String(port)]);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toBe(
+        `drillster-auth: cannot listen on 127.0.0.1:${port}: EADDRINUSE (ERR_LISTEN)\n`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
   it('exits 2 for a bad port', async () => {
     const result = await run(['mock-server', '--port', 'http']);
     expect(result).toMatchObject({ code: 2, stdout: '' });

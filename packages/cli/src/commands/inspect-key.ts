@@ -21,7 +21,7 @@ Options:
 Example:
   drillster-auth inspect-key ./service-account.json`,
 
-  async run(args, { io }) {
+  async run(args, { io, secrets }) {
     const parsed = parseCommandArgs('inspect-key', args, {}, 1);
     if (parsed.values.help) {
       io.stdout.write(`${this.help}\n`);
@@ -43,6 +43,7 @@ Example:
         cause: error,
       });
     }
+    secrets.addKeyMaterial(text);
     const key = parseServiceAccountKey(text);
     await importSigningKey(key);
     io.stdout.write(

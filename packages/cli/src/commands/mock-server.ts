@@ -63,7 +63,12 @@ Example:
 
     // Loaded on demand so the token commands do not pay for the mock server's startup.
     const { startMockDrillster } = await import('@drillster-auth/testing/node');
-    const server = await startMockDrillster({ port, host });
+    const server = await startMockDrillster({ port, host }).catch((error: unknown) => {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'failed';
+      throw new CliError('ERR_LISTEN', `cannot listen on ${host}:${port}: ${reason}`, {
+        cause: error,
+      });
+    });
     const directory = await mkdtemp(join(tmpdir(), 'drillster-auth-mock-'));
     try {
       const account = await server.mock.createServiceAccount();
