@@ -1,8 +1,8 @@
-/** Runs the shared suite in Bun: `bun run bundle.js '<SuiteEnv JSON>'`; prints the result as JSON. */
+/** Runs the shared suite in Bun: `DRILLSTER_TEST_INPUT='<SuiteEnv JSON>' bun run bundle.js`; prints the result as JSON. */
 import type { SuiteEnv } from './env.js';
 import { run } from './suite.js';
 
-declare const Bun: { argv: string[] };
+declare const Bun: { env: Record<string, string | undefined> };
 
-const env = JSON.parse(Bun.argv[2]!) as Omit<SuiteEnv, 'runtime'>;
+const env = JSON.parse(Bun.env.DRILLSTER_TEST_INPUT!) as Omit<SuiteEnv, 'runtime'>;
 console.log(JSON.stringify(await run({ ...env, runtime: 'bun' })));

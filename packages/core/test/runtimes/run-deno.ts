@@ -1,8 +1,11 @@
-/** Runs the shared suite in Deno: `deno run --allow-net bundle.js '<SuiteEnv JSON>'`; prints the result as JSON. */
+/**
+ * Runs the shared suite in Deno: `DRILLSTER_TEST_INPUT='<SuiteEnv JSON>' deno run
+ * --allow-net --allow-env=DRILLSTER_TEST_INPUT bundle.js`; prints the result as JSON.
+ */
 import type { SuiteEnv } from './env.js';
 import { run } from './suite.js';
 
-declare const Deno: { args: string[] };
+declare const Deno: { env: { get(name: string): string | undefined } };
 
-const env = JSON.parse(Deno.args[0]!) as Omit<SuiteEnv, 'runtime'>;
+const env = JSON.parse(Deno.env.get('DRILLSTER_TEST_INPUT')!) as Omit<SuiteEnv, 'runtime'>;
 console.log(JSON.stringify(await run({ ...env, runtime: 'deno' })));

@@ -2,6 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 
+/**
+ * The variable that carries a runner's JSON input. Not an argument: arguments show in `ps`, and
+ * the input holds a (test) private key and client secret.
+ */
+export const INPUT_VARIABLE = 'DRILLSTER_TEST_INPUT';
+
+/** `input` as the environment of a runner process. */
+export function inputEnv(input: unknown): Record<string, string> {
+  return { [INPUT_VARIABLE]: JSON.stringify(input) };
+}
+
 /** A runtime process that serves HTTP on loopback. */
 export interface RuntimeServer {
   /** `http://127.0.0.1:<port>`. */
@@ -17,11 +28,16 @@ const START_TIMEOUT_MS = 15_000;
 export async function spawnServer(
   command: string,
   args: string[],
-  options: { cwd?: string; readFrom?: (child: ChildProcess) => Readable; extraFds?: number } = {},
+  options: {
+    /** Extra environment variables. */
+    env?: Record<string, string>;
+    readFrom?: (child: ChildProcess) => Readable;
+    extraFds?: number;
+  } = {},
 ): Promise<RuntimeServer> {
   const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
   for (let i = 0; i < (options.extraFds ?? 0); i++) stdio.push('pipe');
-  const child = spawn(command, args, { cwd: options.cwd, stdio });
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio });
   let errors = '';
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -69,8 +85,15 @@ export async function spawnServer(
 }
 
 /** Runs `command` to completion and returns its stdout; rejects with stderr on a non-zero exit. */
-export async function runToCompletion(command: string, args: string[]): Promise<string> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runToCompletion(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let errors = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -1,0 +1,191 @@
+/**
+ * The same package in Node, for what needs no other runtime: option validation, pass-through
+ * rules, errors, memoization. The runtime behaviour is in edge.test.ts.
+ */
+import { createDrillsterAuth, TokenEndpointError } from '@drillster-auth/core';
+import {
+  createDrillsterFetch,
+  createKvTokenCache,
+  getDrillsterAuth,
+  type KvNamespaceLike,
+} from '@drillster-auth/edge';
+import {
+  type MockClient,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+
+let server: RunningMockDrillster;
+let account: MockServiceAccount;
+let client: MockClient;
+
+beforeAll(async () => {
+  server = await startMockDrillster();
+  account = await server.mock.createServiceAccount();
+  client = server.mock.registerClient();
+});
+afterAll(() => server?.close());
+beforeEach(() => server.mock.resetStats());
+
+const authOptions = () => ({
+  key: account.keyFileJson,
+  clientId: client.clientId,
+  clientSecret: client.clientSecret,
+  issuer: server.issuer,
+});
+
+/** A fetch that records what it was asked to send. */
+function recordingFetch() {
+  const calls: { url: string; authorization: string | null }[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const request = new Request(input, init);
+    calls.push({ url: request.url, authorization: request.headers.get('authorization') });
+    return fetch(request);
+  };
+  return { calls, fetch: recording };
+}
+
+describe('createDrillsterFetch options', () => {
+  test.each([
+    [{ allowedOrigins: ['not a url'] }],
+    [{ allowedOrigins: ['ftp://files.example.com'] }],
+    [{ allowedOrigins: 'https://www.drillster.com' as unknown as string[] }],
+  ])('rejects invalid allowedOrigins %j with ERR_INVALID_OPTIONS', (options) => {
+    expect(() => createDrillsterFetch({ auth: authOptions(), ...options })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+  });
+
+  test('rejects a missing auth with ERR_INVALID_OPTIONS', () => {
+    expect(() => createDrillsterFetch({ auth: undefined as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+  });
+
+  test('creates its own client from core options and uses the given fetch', async () => {
+    const recording = recordingFetch();
+    const api = createDrillsterFetch({
+      auth: authOptions(),
+      allowedOrigins: [`${server.url}/ignored/path`],
+      fetch: recording.fetch,
+    });
+    const response = await api(new URL('user', server.apiBaseUrl));
+    expect(response.status).toBe(200);
+    expect(recording.calls).toEqual([
+      { url: `${server.apiBaseUrl}user`, authorization: expect.stringMatching(/^Bearer /) },
+    ]);
+    expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  test('by default sends tokens to www.drillster.com only', async () => {
+    const recording = recordingFetch();
+    const api = createDrillsterFetch({ auth: authOptions(), fetch: recording.fetch });
+    const response = await api(`${server.apiBaseUrl}user`);
+    expect(response.status).toBe(401);
+    expect(recording.calls).toEqual([{ url: `${server.apiBaseUrl}user`, authorization: null }]);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  test('passes a relative URL to the underlying fetch as it is', async () => {
+    const seen: unknown[] = [];
+    const api = createDrillsterFetch({
+      auth: authOptions(),
+      allowedOrigins: [server.url],
+      fetch: async (input) => {
+        seen.push(input);
+        return new Response('ok');
+      },
+    });
+    expect(await (await api('/api/2.1.1/user')).text()).toBe('ok');
+    expect(seen).toEqual(['/api/2.1.1/user']);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  test('rejects with the client error when no token can be had, sending nothing', async () => {
+    const recording = recordingFetch();
+    const api = createDrillsterFetch({
+      auth: createDrillsterAuth({ ...authOptions(), clientSecret: 'wrong', retry: false }),
+      allowedOrigins: [server.url],
+      fetch: recording.fetch,
+    });
+    const error = await api(`${server.apiBaseUrl}user`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(error).toMatchObject({ code: 'ERR_TOKEN_ENDPOINT', error: 'invalid_client' });
+    expect(recording.calls).toEqual([]);
+  });
+});
+
+describe('getDrillsterAuth', () => {
+  test('returns one client per issuer, client and key', () => {
+    const first = getDrillsterAuth(authOptions());
+    expect(getDrillsterAuth({ ...authOptions(), key: account.keyFile })).toBe(first);
+    const other = server.mock.registerClient();
+    expect(getDrillsterAuth({ ...authOptions(), clientId: other.clientId })).not.toBe(first);
+    expect(getDrillsterAuth({ ...authOptions(), tokenEndpoint: server.tokenEndpoint })).not.toBe(
+      first,
+    );
+  });
+
+  test('throws KeyFileError codes for an unusable key', () => {
+    expect(() => getDrillsterAuth({ ...authOptions(), key: '{"privateKey":' })).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_FILE_INVALID_JSON' }),
+    );
+  });
+});
+
+describe('createKvTokenCache', () => {
+  /** An in-memory KV that, like Workers KV, refuses an expirationTtl under 60 seconds. */
+  function strictKv() {
+    const puts: { key: string; expirationTtl: number | undefined }[] = [];
+    const namespace: KvNamespaceLike = {
+      async get() {
+        return null;
+      },
+      async put(key, _value, options) {
+        if (options?.expirationTtl !== undefined && options.expirationTtl < 60) {
+          throw new Error(`KV PUT failed: 400 Invalid expiration_ttl of ${options.expirationTtl}`);
+        }
+        puts.push({ key, expirationTtl: options?.expirationTtl });
+      },
+      async delete() {},
+    };
+    return { namespace, puts };
+  }
+
+  const token = (lifetimeSeconds: number) => ({
+    accessToken: 'token-value',
+    expiresAt: 1_000_000 + lifetimeSeconds * 1000,
+    issuedAt: 1_000_000,
+    subject: 'subject',
+  });
+
+  test('raises minTtlSeconds to the KV minimum and sets expirationTtl from expiresAt', async () => {
+    const { namespace, puts } = strictKv();
+    const cache = createKvTokenCache(namespace, {
+      minTtlSeconds: 10,
+      expiryMarginSeconds: 0,
+      clock: () => 1_000_000,
+    });
+    await cache.set('short', token(59));
+    await cache.set('enough', token(60));
+    await cache.set('long', token(3600));
+    expect(puts.map((put) => put.expirationTtl)).toEqual([60, 3600]);
+    for (const put of puts) expect(put.key).toMatch(/^drillster-auth:[0-9a-f]{64}$/);
+  });
+
+  test('keeps the expiry margin off the TTL', async () => {
+    const { namespace, puts } = strictKv();
+    const cache = createKvTokenCache(namespace, { clock: () => 1_000_000 });
+    await cache.set('k', token(89));
+    await cache.set('k', token(90));
+    expect(puts.map((put) => put.expirationTtl)).toEqual([60]);
+  });
+
+  test('needs a KV binding', () => {
+    expect(() => createKvTokenCache(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+  });
+});
