@@ -1,3 +1,6 @@
+// Re-exported so that this package's types load @drillster-auth/axios, whose module augmentation
+// types the API client's `drillster` request option.
+export type { DrillsterRequestOptions } from '@drillster-auth/axios';
 export {
   DEFAULT_DRILLSTER_API_BASE_URL,
   DRILLSTER_API,
