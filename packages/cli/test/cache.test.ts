@@ -1,7 +1,7 @@
 import type { MockClient } from '@drillster-auth/testing';
 import { startMockDrillster } from '@drillster-auth/testing/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, expectFailure, run, tempDir } from './helpers.js';
+import { CORRUPT_KEY_FILE, closedPort, expectFailure, run, tempDir } from './helpers.js';
 
 /** The Redis the repository's tests use. */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -57,6 +57,11 @@ describe('token --cache', () => {
       /^drillster-auth: warning: the token cache at redis:\/\/127\.0\.0\.1:\d+\/0 is unavailable \(ECONNREFUSED\); continuing without it\n$/,
     );
     expect(server.mock.stats.tokensIssued).toBe(1);
+  });
+
+  it('closes the Redis connection when the key file is unusable', async () => {
+    const result = await run(['token', '--cache', REDIS_URL, '--key-file', CORRUPT_KEY_FILE], env);
+    expectFailure(result, 2, 'ERR_KEY_FILE_MALFORMED_KEY', [client.clientSecret]);
   });
 
   it('exits 2 for a cache URL that is not Redis', async () => {

@@ -1,4 +1,4 @@
-import { createDrillsterAuth } from '@drillster-auth/core';
+import { createDrillsterAuth, type DrillsterAuth } from '@drillster-auth/core';
 import { parseCommandArgs } from '../args.js';
 import { type OpenTokenCache, openTokenCache } from '../cache.js';
 import type { Command } from '../command.js';
@@ -56,18 +56,20 @@ Example:
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
     const options = await resolveAuthOptions(parsed, io.env, secrets, true);
     const cacheUrl = nonEmpty(parsed.values.cache) ?? nonEmpty(io.env[ENV.cache]);
-    let cache: OpenTokenCache | undefined;
-    if (cacheUrl !== undefined) cache = await openTokenCache(cacheUrl, io, secrets);
-    const auth = createDrillsterAuth(
-      cache === undefined ? options : { ...options, cache: cache.cache, onEvent: cache.onEvent },
-    );
+    const cache: OpenTokenCache | undefined =
+      cacheUrl === undefined ? undefined : await openTokenCache(cacheUrl, io, secrets);
+    let auth: DrillsterAuth | undefined;
     try {
+      // Inside the try: an unusable key must still close the Redis connection, or we would hang.
+      auth = createDrillsterAuth(
+        cache === undefined ? options : { ...options, cache: cache.cache, onEvent: cache.onEvent },
+      );
       const token = await auth.getAccessToken(subject !== undefined ? { subject } : undefined);
       secrets.add(token.accessToken);
       io.stdout.write(`${render(format, token)}\n`);
       return 0;
     } finally {
-      auth.close();
+      auth?.close();
       await cache?.close();
     }
   },
