@@ -180,24 +180,32 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
     expect(server.mock.stats.tokenRequests).toBe(1);
   });
 
-  workerdOnly('shares tokens between clients through Workers KV', async () => {
-    const run = newRun();
-    const result = await scenario<{
-      sameToken: boolean;
-      cacheErrors: number;
-      keys: { name: string }[];
-    }>('kv-share', { run });
-    expect(result.sameToken).toBe(true);
-    expect(result.cacheErrors).toBe(0);
-    expect(server.mock.stats.tokenRequests).toBe(1);
-    const names = result.keys.map((key) => key.name).filter((name) => name.startsWith(`${run}:`));
-    expect(names).toHaveLength(1);
-    expect(names[0]).toMatch(new RegExp(`^${run}:[0-9a-f]{64}$`));
-    for (const secretish of [client.clientId, account.serviceAccountId, user.userId]) {
-      expect(names[0]).not.toContain(secretish);
-    }
-  });
-
+  for (const encrypt of [false, true]) {
+    workerdOnly(
+      `shares tokens between clients through Workers KV${encrypt ? ', encrypted' : ''}`,
+      async () => {
+        const run = newRun();
+        const result = await scenario<{
+          sameToken: boolean;
+          cacheErrors: number;
+          keys: { name: string }[];
+          storedInClear: boolean;
+        }>('kv-share', { run, encrypt: encrypt ? '1' : '0' });
+        expect(result.sameToken).toBe(true);
+        expect(result.cacheErrors).toBe(0);
+        expect(result.storedInClear).toBe(!encrypt);
+        expect(server.mock.stats.tokenRequests).toBe(1);
+        const names = result.keys
+          .map((key) => key.name)
+          .filter((name) => name.startsWith(`${run}:`));
+        expect(names).toHaveLength(1);
+        expect(names[0]).toMatch(new RegExp(`^${run}:[0-9a-f]{64}$`));
+        for (const secretish of [client.clientId, account.serviceAccountId, user.userId]) {
+          expect(names[0]).not.toContain(secretish);
+        }
+      },
+    );
+  }
   workerdOnly(
     'KV store: skips short-lived tokens, treats garbage and expired entries as misses',
     async () => {
