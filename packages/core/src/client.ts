@@ -564,7 +564,7 @@ function requireNumber(
 
 function asAuthError(error: unknown): DrillsterAuthError {
   if (error instanceof DrillsterAuthError) return error;
-  return new DrillsterAuthError('ERR_NETWORK', 'Getting an access token failed unexpectedly', {
+  return new DrillsterAuthError('ERR_UNEXPECTED', 'Getting an access token failed unexpectedly', {
     cause: error,
   });
 }

@@ -14,7 +14,8 @@ export type DrillsterAuthErrorCode =
   | 'ERR_INVALID_TOKEN_RESPONSE'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'
-  | 'ERR_ABORTED';
+  | 'ERR_ABORTED'
+  | 'ERR_UNEXPECTED';
 
 /** Error codes of {@link KeyFileError}. */
 export type KeyFileErrorCode =
