@@ -13,9 +13,12 @@ export interface RedisCommands {
   set(key: string, value: string, ttlMs: number, nx: boolean): Promise<boolean>;
   del(key: string): Promise<void>;
   eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+  /** `true` when the client knows it has no connection, so a command would only be queued. */
+  disconnected(): boolean;
 }
 
 interface IoRedisShape {
+  readonly status: string;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ...options: (string | number)[]): Promise<string | null>;
   del(key: string): Promise<number>;
@@ -23,6 +26,7 @@ interface IoRedisShape {
 }
 
 interface NodeRedisShape {
+  readonly isOpen: boolean;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options: { PX: number; NX?: true }): Promise<string | null>;
   del(key: string): Promise<number>;
@@ -60,6 +64,8 @@ function hasCommands(client: object): boolean {
  * good). A command that timed out may therefore still run when the connection is back; the
  * cache is written so that this is harmless.
  */
+const IOREDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
+
 function ioredisCommands(client: IoRedisShape): RedisCommands {
   return {
     get: (key) => client.get(key),
@@ -73,6 +79,9 @@ function ioredisCommands(client: IoRedisShape): RedisCommands {
       await client.del(key);
     },
     eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+    // Not 'connecting' or 'wait': a client created a moment ago queues its first commands
+    // until it is connected, which is what a fleet starting up on a cold cache needs.
+    disconnected: () => IOREDIS_DOWN.has(client.status),
   };
 }
 
@@ -87,5 +96,8 @@ function nodeRedisCommands(client: NodeRedisShape): RedisCommands {
       await client.del(key);
     },
     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
+    // While node-redis reconnects, `isOpen` stays true and commands are queued: the timeout
+    // bounds those.
+    disconnected: () => !client.isOpen,
   };
 }

@@ -1,6 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type CachedToken, ConfigurationError, type TokenCache } from '@drillster-auth/core';
+import {
+  type CachedToken,
+  ConfigurationError,
+  NetworkError,
+  type TokenCache,
+} from '@drillster-auth/core';
 import { type RedisClient, type RedisCommands, redisCommands } from './clients.js';
 import { parseEntry, serializeEntry } from './entry.js';
 import { withTimeout } from './timeout.js';
@@ -79,13 +84,13 @@ export class RedisTokenCache implements TokenCache {
   async set(key: string, token: CachedToken): Promise<void> {
     const ttl = Math.floor(token.expiresAt - Date.now());
     if (!(ttl > 0)) return;
-    await withTimeout('SET', this.#timeout, () =>
+    await this.#command('SET', () =>
       this.#redis.set(this.#entryKey(key), serializeEntry(token), ttl, false),
     );
   }
 
   async delete(key: string): Promise<void> {
-    await withTimeout('DEL', this.#timeout, () => this.#redis.del(this.#entryKey(key)));
+    await this.#command('DEL', () => this.#redis.del(this.#entryKey(key)));
   }
 
   /**
@@ -153,7 +158,7 @@ export class RedisTokenCache implements TokenCache {
 
   async #acquire(lockKey: string, lockToken: string): Promise<boolean> {
     try {
-      return await withTimeout('SET NX', this.#timeout, () =>
+      return await this.#command('SET NX', () =>
         this.#redis.set(lockKey, lockToken, this.#lockTtl, true),
       );
     } catch (error) {
@@ -165,13 +170,21 @@ export class RedisTokenCache implements TokenCache {
   }
 
   #release(lockKey: string, lockToken: string): Promise<unknown> {
-    return withTimeout('EVAL', this.#timeout, () =>
-      this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]),
-    );
+    return this.#command('EVAL', () => this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]));
   }
 
   #get(entryKey: string): Promise<string | null> {
-    return withTimeout('GET', this.#timeout, () => this.#redis.get(entryKey));
+    return this.#command('GET', () => this.#redis.get(entryKey));
+  }
+
+  /** Runs a command within `timeout`, failing at once when the client knows it is offline. */
+  #command<T>(name: string, run: () => Promise<T>): Promise<T> {
+    if (this.#redis.disconnected()) {
+      return Promise.reject(
+        new NetworkError('ERR_NETWORK', `Redis ${name} failed (the client is not connected)`),
+      );
+    }
+    return withTimeout(name, this.#timeout, run);
   }
 
   #entryKey(key: string): string {

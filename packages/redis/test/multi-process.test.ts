@@ -46,8 +46,7 @@ describe('many processes on a cold cache', () => {
 
   it.each([
     ['ioredis', ['ioredis']],
-    ['node-redis', ['node-redis']],
-    ['both libraries mixed', ['ioredis', 'node-redis']],
+    ['node-redis v5, node-redis v4 and ioredis mixed', ['node-redis', 'node-redis v4', 'ioredis']],
   ])(
     `make one token request for ${WORKERS} processes × ${CALLERS} callers (%s)`,
     async (_, kinds) => {

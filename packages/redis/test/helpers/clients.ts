@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { createClient as createClientV4 } from 'redis4';
+import type { RedisClient } from '../../src/index.js';
 
 /** A connected client of one library, and how to let go of it. */
 export interface TestClient {
-  client: Redis | ReturnType<typeof createClient>;
+  client: RedisClient;
   /** Raw commands for assertions, whatever the library. */
   raw: {
     get(key: string): Promise<string | null>;
@@ -22,6 +24,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const clientKinds = [
   { name: 'ioredis', connect: connectIoredis },
   { name: 'node-redis', connect: connectNodeRedis },
+  { name: 'node-redis v4', connect: connectNodeRedisV4 },
 ] as const;
 
 export type ClientKind = (typeof clientKinds)[number]['name'];
@@ -80,6 +83,37 @@ async function connectNodeRedis(url = REDIS_URL): Promise<TestClient> {
     },
     async close() {
       client.destroy();
+    },
+  };
+}
+
+async function connectNodeRedisV4(url = REDIS_URL): Promise<TestClient> {
+  const errors: unknown[] = [];
+  const client = createClientV4({ url, socket: { reconnectStrategy: () => 50 } });
+  client.on('error', (error) => errors.push(error));
+  await client.connect();
+  return {
+    client,
+    errors,
+    raw: {
+      get: (key) => client.get(key),
+      async set(key, value, ttlMs) {
+        await client.set(key, value, ttlMs === undefined ? {} : { PX: ttlMs });
+      },
+      pttl: (key) => client.pTTL(key),
+      async del(keys) {
+        if (keys.length > 0) await client.del(keys);
+      },
+      async keys(pattern) {
+        const found: string[] = [];
+        for await (const key of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+          found.push(key);
+        }
+        return found;
+      },
+    },
+    async close() {
+      await client.disconnect();
     },
   };
 }
