@@ -37,6 +37,7 @@ beforeEach(() => {
   gateway.requests.length = 0;
   gateway.revoked.clear();
   gateway.rejectAll = false;
+  gateway.hold = Promise.resolve();
   elsewhere.requests.length = 0;
 });
 
@@ -73,6 +74,13 @@ describe('attachDrillsterAuth', () => {
     await api.get('groups');
     expect(stats().tokenRequests).toBe(1);
     expect(gateway.requests[1]?.authorization).toBe(gateway.requests[0]?.authorization);
+  });
+
+  it('shares one token request among concurrent first requests', async () => {
+    const responses = await Promise.all(Array.from({ length: 10 }, () => api.get('user')));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(stats().tokenRequests).toBe(1);
+    expect(new Set(gateway.requests.map((r) => r.authorization)).size).toBe(1);
   });
 
   it.each(['Authorization', 'authorization', 'AUTHORIZATION'])(
@@ -244,6 +252,23 @@ describe('attachDrillsterAuth', () => {
       const retries = gateway.requests.filter((r) => bearer(r.authorization) !== old);
       expect(retries).toHaveLength(20);
       expect(new Set(retries.map((r) => r.authorization)).size).toBe(1);
+    });
+
+    it('does not forget the new token when a late 401 for the old one arrives', async () => {
+      const old = await cacheThenRevokeToken();
+      let release!: () => void;
+      gateway.hold = new Promise((resolve) => {
+        release = resolve;
+      });
+      const late = api.get('user', { params: { hold: 1 } });
+      await expect.poll(() => gateway.requests.length).toBe(1);
+      const early = await api.get('user');
+      expect(stats().tokenRequests).toBe(1);
+      release();
+      expect((await late).status).toBe(200);
+      expect(early.status).toBe(200);
+      expect(stats().tokenRequests).toBe(1);
+      expect(bearer(gateway.requests.at(-1)?.authorization)).not.toBe(old);
     });
 
     it('shares one token request among instances sharing one auth', async () => {

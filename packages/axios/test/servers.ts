@@ -54,14 +54,18 @@ export interface Gateway extends Recorder {
   apiBaseUrl: string;
   revoked: Set<string>;
   rejectAll: boolean;
+  /** Requests with `hold=1` in their query wait for this before they are answered. */
+  hold: Promise<void>;
 }
 
 export async function startGateway(server: RunningMockDrillster): Promise<Gateway> {
   const gateway = {
     revoked: new Set<string>(),
     rejectAll: false,
+    hold: Promise.resolve(),
   } as Gateway;
   const recorder = await listen(async (path, headers) => {
+    if (path.includes('hold=1')) await gateway.hold;
     const authorization = headers.authorization;
     const token = authorization?.replace(/^Bearer /i, '');
     if (token !== undefined && (gateway.rejectAll || gateway.revoked.has(token))) {
