@@ -45,7 +45,8 @@ export interface DrillsterFetchOptions {
  * once more with a new token; a second 401 is returned as it is. To be able to resend it, the
  * request is cloned before it is sent. A request whose `init.body` is a `ReadableStream` cannot
  * be replayed: it is sent once, and a 401 is returned (the token is still invalidated, so the
- * next request gets a new one).
+ * next request gets a new one). A 401 from another origin, after a redirect, is returned as it is;
+ * `fetch` itself drops `Authorization` on a redirect to another origin.
  *
  * @throws {ConfigurationError} for invalid options. The returned function rejects with the
  * client's `DrillsterAuthError` when no token can be had, and with the underlying `fetch`'s
@@ -70,7 +71,10 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
     const spare = replayable ? request.clone() : undefined;
     const used = await authorize(auth, request, subject);
     const response = await send(request);
-    if (response.status !== 401) return response;
+    // After a redirect the 401 may come from elsewhere; only the allowed origins' judge our token.
+    if (response.status !== 401 || !origins.has(originOf(response.url || request.url))) {
+      return response;
+    }
 
     await auth.invalidate(subject, { accessToken: used });
     if (spare === undefined) return response;

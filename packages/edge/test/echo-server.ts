@@ -17,7 +17,7 @@ export interface EchoServer {
 }
 
 /**
- * Paths: `/always-401` answers 401 with a bearer challenge; `/401-once` answers 401 to the first
+ * Paths: `/redirect?to=<url>` answers 302 to `to`; `/always-401` answers 401 with a bearer challenge; `/401-once` answers 401 to the first
  * request of a run and 200 after; anything else answers 200. A 200 echoes the request as JSON.
  */
 export async function startEchoServer(): Promise<EchoServer> {
@@ -37,6 +37,12 @@ export async function startEchoServer(): Promise<EchoServer> {
       const list = runs.get(run) ?? [];
       list.push(seen);
       runs.set(run, list);
+      const location = url.searchParams.get('to');
+      if (url.pathname === '/redirect' && location !== null) {
+        res.writeHead(302, { location });
+        res.end();
+        return;
+      }
       const refuse =
         url.pathname === '/always-401' || (url.pathname === '/401-once' && list.length === 1);
       if (refuse) {

@@ -121,6 +121,19 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
     expect(server.mock.stats.tokenRequests).toBe(0);
   });
 
+  test('drops the token when a redirect leaves the allowed origin', async () => {
+    const run = newRun();
+    const result = await scenario('redirect', { run });
+    expect(echo.requests(run)).toEqual([
+      expect.objectContaining({
+        path: '/redirect',
+        authorization: expect.stringMatching(/^Bearer /),
+      }),
+    ]);
+    expect(result).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(server.mock.stats).toMatchObject({ apiRequests: 1, apiRejections: 1 });
+  });
+
   test("keeps the caller's Authorization header and does not retry its 401", async () => {
     const result = await scenario('own-header');
     expect(result.status).toBe(401);
