@@ -78,12 +78,17 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
 
     await auth.invalidate(subject, { accessToken: used });
     if (spare === undefined) return response;
-    let fresh = await authorize(auth, spare, subject);
-    // A shared cache that is only eventually consistent may hand back the rejected token.
-    if (fresh === used) fresh = await authorize(auth, spare, subject, true);
+    let fresh: string;
+    try {
+      fresh = await authorize(auth, spare, subject);
+      // A shared cache that is only eventually consistent may hand back the rejected token.
+      if (fresh === used) fresh = await authorize(auth, spare, subject, true);
+    } catch (error) {
+      await discard(response);
+      throw error;
+    }
     if (fresh === used) return response;
-    // Frees the connection; the first answer is replaced by the retry's.
-    await response.body?.cancel().catch(() => {});
+    await discard(response);
     return send(spare);
   };
 }
@@ -101,6 +106,11 @@ async function authorize(
   });
   request.headers.set('authorization', `Bearer ${token.accessToken}`);
   return token.accessToken;
+}
+
+/** Frees the connection of an answer that is replaced by the retry's (or by an error). */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {});
 }
 
 /** The origin `input` is for; `''` when it is no absolute URL (which `fetch` then rejects). */

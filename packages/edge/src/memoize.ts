@@ -14,16 +14,19 @@ const clients = new Map<string, DrillsterAuth>();
  * request's `env`: requests the isolate serves then share one client, and so its cached
  * tokens and its single in-flight token request.
  *
- * Clients are told apart by issuer (or token endpoint), client id, service account id and key
- * id; the first call's other options (cache, refresh window, `onEvent`…) are the ones used.
+ * Clients are told apart by issuer (or token endpoint), client id and secret, service account id
+ * and key id; the first call's other options (cache, refresh window, `onEvent`…) are the ones used.
  *
  * @throws {KeyFileError} when the key is unusable; {@link ConfigurationError} for other options.
  */
 export function getDrillsterAuth(options: DrillsterAuthOptions): DrillsterAuth {
   const key = parseServiceAccountKey(options.key);
+  // The secret is part of the identity so that a rotated secret gets a new client rather than
+  // the old one's invalid_client errors. The map is private; the client holds the secret anyway.
   const id = [
     options.tokenEndpoint ?? options.issuer ?? DEFAULT_ISSUER,
     options.clientId,
+    options.clientSecret,
     key.serviceAccountId,
     key.keyId,
   ].join('\n');

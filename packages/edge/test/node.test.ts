@@ -126,6 +126,7 @@ describe('getDrillsterAuth', () => {
     expect(getDrillsterAuth({ ...authOptions(), tokenEndpoint: server.tokenEndpoint })).not.toBe(
       first,
     );
+    expect(getDrillsterAuth({ ...authOptions(), clientSecret: 'rotated' })).not.toBe(first);
   });
 
   test('throws KeyFileError codes for an unusable key', () => {
