@@ -318,13 +318,14 @@ export class DrillsterAuth {
   }
 
   #fetchShared(subject: string, options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const slot = this.#slot(subject);
     const mode = options?.forceRefresh === true ? 'force' : 'normal';
     if (slot.inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
       this.#startFetch(subject, slot, mode);
     }
     const shared = slot.inflight!;
-    const signal = options?.signal;
     return signal ? abortable(shared, signal) : shared;
   }
 
@@ -570,7 +571,6 @@ function asAuthError(error: unknown): DrillsterAuthError {
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });

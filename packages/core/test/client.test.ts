@@ -338,6 +338,16 @@ describe('refresh window', () => {
 });
 
 describe('cancellation', () => {
+  it('does not start a request for a signal that is already aborted', async () => {
+    const auth = fx.auth();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(auth.getAccessToken({ signal: controller.signal })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    });
+    expect(fx.server.mock.stats.tokenRequests).toBe(0);
+  });
+
   it('stops one caller waiting without cancelling the shared request', async () => {
     fx.server.mock.injectFault({ delayMs: 300 });
     const auth = fx.auth();
