@@ -71,7 +71,9 @@ describe('createDrillsterFetch options', () => {
       allowedOrigins: [`${server.url}/ignored/path`],
       fetch: recording.fetch,
     });
-    const response = await api(new URL('user', server.apiBaseUrl));
+    // Wherever a fetch goes, this one fits (checked by typecheck).
+    const asFetch: typeof fetch = api;
+    const response = await asFetch(new URL('user', server.apiBaseUrl));
     expect(response.status).toBe(200);
     expect(recording.calls).toEqual([
       { url: `${server.apiBaseUrl}user`, authorization: expect.stringMatching(/^Bearer /) },
