@@ -162,9 +162,14 @@ export class RedisTokenCache implements TokenCache {
         this.#redis.set(lockKey, lockToken, this.#lockTtl, true),
       );
     } catch (error) {
-      // A command that timed out may still run once the connection is back; release right
-      // after it (same connection, same order) so nobody waits for a lock no one holds.
-      this.#release(lockKey, lockToken).catch(() => {});
+      if (error instanceof NetworkError && error.code === 'ERR_TIMEOUT') {
+        // The client still holds the command and may send it once the connection is back;
+        // queue a release right behind it (same connection, same order) so nobody waits for a
+        // lock no one holds. Past the offline check on purpose: it must queue.
+        withTimeout('EVAL', this.#timeout, () =>
+          this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]),
+        ).catch(() => {});
+      }
       throw error;
     }
   }

@@ -126,11 +126,36 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     } finally {
       server.resume();
     }
-    // The lock request that timed out still ran once Redis woke up; it was released right after.
-    await eventually(async () => {
-      expect(await redis.raw.keys(`${prefix}lock:*`)).toEqual([]);
-      expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1);
-    });
+    // The token that could not be stored in time was stored once Redis woke up.
+    await eventually(async () => expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1));
     await redis.raw.del(await redis.raw.keys(`${prefix}*`));
+  });
+
+  it('releases a lock whose request timed out but ran later', async () => {
+    const prefix = uniquePrefix(name);
+    const store = createRedisTokenCache({ client: redis.client, prefix, timeout: 100 });
+    await eventually(async () => expect(await store.get('k')).toBeUndefined());
+    server.pause();
+    let mints = 0;
+    try {
+      await expect(
+        store.singleFlight(
+          'k',
+          async () => {
+            mints++;
+            throw new Error('not expected to mint');
+          },
+          {},
+        ),
+      ).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    } finally {
+      server.resume();
+    }
+    expect(mints).toBe(0);
+    // The lock request reached Redis after all; the release queued behind it removed the lock.
+    await eventually(async () => {
+      expect(await redis.raw.get(`${prefix}probe`)).toBeNull();
+      expect(await redis.raw.keys(`${prefix}*`)).toEqual([]);
+    });
   });
 });
