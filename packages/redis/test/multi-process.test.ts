@@ -45,11 +45,19 @@ describe('many processes on a cold cache', () => {
   });
 
   it.each([
-    ['ioredis', ['ioredis']],
-    ['node-redis v5, node-redis v4 and ioredis mixed', ['node-redis', 'node-redis v4', 'ioredis']],
+    { label: 'ioredis', kinds: ['ioredis'] },
+    {
+      label: 'node-redis v5, node-redis v4 and ioredis mixed',
+      kinds: ['node-redis', 'node-redis v4', 'ioredis'],
+    },
+    {
+      label: 'encrypted, ioredis and node-redis',
+      kinds: ['ioredis', 'node-redis'],
+      secret: 'a secret shared by the fleet',
+    },
   ])(
-    `make one token request for ${WORKERS} processes × ${CALLERS} callers (%s)`,
-    async (_, kinds) => {
+    `make one token request for ${WORKERS} processes × ${CALLERS} callers ($label)`,
+    async ({ kinds, secret }: { kinds: string[]; secret?: string }) => {
       const prefix = uniquePrefix('workers');
       drillster.server.mock.resetStats();
       const workers = Array.from({ length: WORKERS }, (_, index) => {
@@ -59,6 +67,7 @@ describe('many processes on a cold cache', () => {
           kind: kinds[index % kinds.length],
           redisUrl: REDIS_URL,
           prefix,
+          secret,
           callers: CALLERS,
           keyFile: drillster.account.keyFile,
           clientId: drillster.oauthClient.clientId,
@@ -84,6 +93,11 @@ describe('many processes on a cold cache', () => {
       expect(await drillster.server.mock.verifyAccessToken(tokens[0]!)).toBeDefined();
       expect(drillster.server.mock.stats.tokenRequests).toBe(1);
       expect(workers.map((child) => child.exitCode)).toEqual(Array(WORKERS).fill(0));
+      const [key, ...others] = await redis.raw.keys(`${prefix}*`);
+      expect(others).toEqual([]);
+      const stored = await redis.raw.get(key!);
+      if (secret === undefined) expect(JSON.parse(stored!).accessToken).toBe(tokens[0]);
+      else expect(stored).not.toContain(tokens[0]);
     },
   );
 });
