@@ -4,6 +4,7 @@ import {
   type CachedToken,
   ConfigurationError,
   NetworkError,
+  type SingleFlightOptions,
   type TokenCache,
 } from '@drillster-auth/core';
 import { type RedisClient, type RedisCommands, redisCommands } from './clients.js';
@@ -102,9 +103,10 @@ export class RedisTokenCache implements TokenCache {
   async singleFlight(
     key: string,
     mint: () => Promise<CachedToken>,
-    options: { signal?: AbortSignal | undefined },
+    options: SingleFlightOptions,
   ): Promise<CachedToken> {
     const signal = options?.signal;
+    const minExpiresAt = options?.minExpiresAt ?? 0;
     const entryKey = this.#entryKey(key);
     const lockKey = this.#lockKey(key);
     // The token the caller already found wanting (none, stale or refused): waiting for a
@@ -118,12 +120,12 @@ export class RedisTokenCache implements TokenCache {
       signal?.throwIfAborted();
       const lockToken = randomUUID();
       if (await this.#acquire(lockKey, lockToken)) {
-        return this.#mintHoldingLock(entryKey, lockKey, lockToken, before, mint);
+        return this.#mintHoldingLock(entryKey, lockKey, lockToken, before, minExpiresAt, mint);
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return mint();
       await delay(Math.min(this.#pollInterval, remaining), undefined, { signal });
-      const token = this.#fresh(await this.#get(entryKey), before);
+      const token = this.#fresh(await this.#get(entryKey), before, minExpiresAt);
       if (token) return token;
     }
   }
@@ -137,11 +139,12 @@ export class RedisTokenCache implements TokenCache {
     lockKey: string,
     lockToken: string,
     before: string | null,
+    minExpiresAt: number,
     mint: () => Promise<CachedToken>,
   ): Promise<CachedToken> {
     try {
       // Another process may have stored its token and let go of the lock just before we took it.
-      const stored = this.#fresh(await this.#get(entryKey).catch(() => null), before);
+      const stored = this.#fresh(await this.#get(entryKey).catch(() => null), before, minExpiresAt);
       if (stored) return stored;
       return await mint();
     } finally {
@@ -151,9 +154,15 @@ export class RedisTokenCache implements TokenCache {
     }
   }
 
-  /** The token in `value` when it is usable and not the one the caller already had. */
-  #fresh(value: string | null, before: string | null): CachedToken | undefined {
-    return value === before ? undefined : parseEntry(value, Date.now());
+  /** The token in `value` when it is usable, not the one the caller already had, and new enough. */
+  #fresh(
+    value: string | null,
+    before: string | null,
+    minExpiresAt: number,
+  ): CachedToken | undefined {
+    if (value === before) return undefined;
+    const token = parseEntry(value, Date.now());
+    return token && token.expiresAt >= minExpiresAt ? token : undefined;
   }
 
   async #acquire(lockKey: string, lockToken: string): Promise<boolean> {
