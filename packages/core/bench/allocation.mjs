@@ -25,7 +25,7 @@ async function measure(name, fn) {
   const elapsed = Number(process.hrtime.bigint() - started);
   const bytes = (process.memoryUsage().heapUsed - before) / calls;
   console.log(
-    `${name.padEnd(28)} ${(elapsed / calls).toFixed(0).padStart(5)} ns/call  ${bytes.toFixed(1).padStart(6)} B/call (heap growth, no GC in between)`,
+    `${name.padEnd(32)} ${(elapsed / calls).toFixed(0).padStart(5)} ns/call  ~${bytes.toFixed(1).padStart(5)} B/call (heap growth; approximate: a scavenge may run)`,
   );
   return bytes;
 }
