@@ -8,6 +8,7 @@ export {
 } from './assertion.js';
 export { createEncryptedTokenCache, type EncryptedTokenCacheOptions } from './cache/encrypted.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
+export { parseCachedToken, serializeCachedToken } from './cache/serialize.js';
 export type { CachedToken, SingleFlightOptions, TokenCache } from './cache/types.js';
 export {
   createDrillsterAuth,

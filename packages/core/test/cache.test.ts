@@ -3,7 +3,9 @@ import {
   type CachedToken,
   type DrillsterAuthEvent,
   MemoryTokenCache,
+  parseCachedToken,
   type SingleFlightOptions,
+  serializeCachedToken,
   type TokenCache,
 } from '../src/index.js';
 import { type Fixture, startFixture } from './server.js';
@@ -63,6 +65,30 @@ describe('MemoryTokenCache', () => {
     t = 2000;
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('serializeCachedToken / parseCachedToken', () => {
+  it('round-trips a token and reads anything else as undefined', () => {
+    const token = { accessToken: 'a.b.c', expiresAt: 2000, issuedAt: 1000, subject: 'u' };
+    expect(parseCachedToken(serializeCachedToken(token))).toEqual(token);
+    expect(parseCachedToken(serializeCachedToken({ ...token, extra: 1 } as CachedToken))).toEqual(
+      token,
+    );
+    for (const garbage of [
+      null,
+      undefined,
+      42,
+      '',
+      'not json',
+      '[]',
+      'null',
+      '{"accessToken":""}',
+    ]) {
+      expect(parseCachedToken(garbage)).toBeUndefined();
+    }
+    expect(parseCachedToken(JSON.stringify({ ...token, expiresAt: '2000' }))).toBeUndefined();
+    expect(parseCachedToken(JSON.stringify({ ...token, issuedAt: null }))).toBeUndefined();
   });
 });
 

@@ -1,5 +1,9 @@
-import type { CachedToken, TokenCache } from '@drillster-auth/core';
-import { ConfigurationError } from '@drillster-auth/core';
+import {
+  ConfigurationError,
+  parseCachedToken,
+  serializeCachedToken,
+  type TokenCache,
+} from '@drillster-auth/core';
 import { sha256Hex } from './hash.js';
 import type { KvNamespaceLike } from './kv-namespace.js';
 
@@ -58,48 +62,16 @@ export function createKvTokenCache(
 
   return {
     async get(key) {
-      const text = await namespace.get(await name(key), 'text');
-      if (text === null) return undefined;
-      const token = parseToken(text);
+      const token = parseCachedToken(await namespace.get(await name(key), 'text'));
       return token !== undefined && token.expiresAt > clock() ? token : undefined;
     },
     async set(key, token) {
       const expirationTtl = Math.floor((token.expiresAt - clock()) / 1000) - margin;
       if (expirationTtl < minTtl) return;
-      const value: CachedToken = {
-        accessToken: token.accessToken,
-        expiresAt: token.expiresAt,
-        issuedAt: token.issuedAt,
-        subject: token.subject,
-      };
-      await namespace.put(await name(key), JSON.stringify(value), { expirationTtl });
+      await namespace.put(await name(key), serializeCachedToken(token), { expirationTtl });
     },
     async delete(key) {
       await namespace.delete(await name(key));
     },
   };
-}
-
-/** The token in `text`, or `undefined` when it is not one. */
-function parseToken(text: string): CachedToken | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { accessToken, expiresAt, issuedAt, subject } = value as Record<string, unknown>;
-  if (
-    typeof accessToken !== 'string' ||
-    accessToken === '' ||
-    typeof expiresAt !== 'number' ||
-    !Number.isFinite(expiresAt) ||
-    typeof issuedAt !== 'number' ||
-    !Number.isFinite(issuedAt) ||
-    typeof subject !== 'string'
-  ) {
-    return undefined;
-  }
-  return { accessToken, expiresAt, issuedAt, subject };
 }
