@@ -1,6 +1,4 @@
-const REDACTED = '[redacted]';
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-const denoInspectSymbol = Symbol.for('Deno.customInspect');
+import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 
 let readHeader: (token: AccessToken) => string;
 
@@ -45,11 +43,11 @@ export class AccessToken {
     return `AccessToken(subject=${this.subject}, expiresAt=${new Date(this.expiresAt).toISOString()})`;
   }
 
-  [inspectSymbol](): string {
+  [nodeInspect](): string {
     return this.toString();
   }
 
-  [denoInspectSymbol](): string {
+  [denoInspect](): string {
     return this.toString();
   }
 }

@@ -15,6 +15,7 @@ import {
   type ServiceAccountKey,
   type ServiceAccountKeyFile,
 } from './key-file.js';
+import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 import {
   isRetryable,
   type RetryOptions,
@@ -78,8 +79,6 @@ export interface GetAccessTokenOptions {
 
 /** The clock must differ this much from the server's before assertions are corrected. */
 const SKEW_TOLERANCE_MS = 30_000;
-const REDACTED = '[redacted]';
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 interface Slot {
   token: AccessToken | undefined;
@@ -270,7 +269,11 @@ export class DrillsterAuth {
     return `DrillsterAuth(serviceAccountId=${this.#key.serviceAccountId}, clientId=${this.#clientId})`;
   }
 
-  [inspectSymbol](): string {
+  [nodeInspect](): string {
+    return this.toString();
+  }
+
+  [denoInspect](): string {
     return this.toString();
   }
 

@@ -1,4 +1,5 @@
 import { KeyFileError } from './errors.js';
+import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 
 /** The JSON key file as Drillster's console downloads it. Unknown fields are ignored. */
 export interface ServiceAccountKeyFile {
@@ -9,10 +10,6 @@ export interface ServiceAccountKeyFile {
   /** Id of the service account; the assertion's `iss` (and default `sub`). */
   serviceAccountId: string;
 }
-
-const REDACTED = '[redacted]';
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-const denoInspectSymbol = Symbol.for('Deno.customInspect');
 
 let readPrivateKeyPem: (key: ServiceAccountKey) => string;
 
@@ -65,11 +62,11 @@ export class ServiceAccountKey {
     return `ServiceAccountKey(keyId=${this.keyId}, serviceAccountId=${this.serviceAccountId}, RSA ${this.modulusLength})`;
   }
 
-  [inspectSymbol](): string {
+  [nodeInspect](): string {
     return this.toString();
   }
 
-  [denoInspectSymbol](): string {
+  [denoInspect](): string {
     return this.toString();
   }
 }
