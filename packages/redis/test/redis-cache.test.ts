@@ -239,6 +239,30 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
       expect(result).toEqual(fresh);
     });
 
+    it('does not answer a refresh with a token older than minExpiresAt', async () => {
+      const waiter = cache({ pollInterval: 10 });
+      const writer = cache();
+      await redis.raw.set(lockKey('k'), 'another-instance', 5_000);
+      const replaced = Date.now() + 600_000;
+      let waiterMints = 0;
+      const waiting = waiter.singleFlight(
+        'k',
+        async () => {
+          waiterMints++;
+          return token();
+        },
+        { minExpiresAt: replaced + 1 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Some instance writes back the token being replaced (it read it before the refresh began).
+      await writer.set('k', token({ expiresAt: replaced }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const refreshed = token();
+      await writer.set('k', refreshed);
+      expect(await waiting).toEqual(refreshed);
+      expect(waiterMints).toBe(0);
+    });
+
     it('takes over when the holder dies', async () => {
       const store = cache({ lockWait: 10_000, pollInterval: 20 });
       await redis.raw.set(lockKey('k'), 'dead-holder', 500);
