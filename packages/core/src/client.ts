@@ -50,7 +50,7 @@ export interface DrillsterAuthOptions {
     windowSeconds?: number;
     /** …or the last this fraction of it, whichever is shorter. Default 0.1. */
     windowRatio?: number;
-    /** Never serve a token this many seconds or less from expiry. Default 30. */
+    /** Never serve a token this many seconds or less from expiry (at most half its life, for tokens that live under a minute). Default 30. */
     expiryMarginSeconds?: number;
   };
   /** Lifetime assumed when the token response has no `expires_in` and the token is not a JWT, in seconds. Default 300. */
@@ -237,7 +237,7 @@ export class DrillsterAuth {
    */
   async createAssertion(options?: { subject?: string; signal?: AbortSignal }): Promise<string> {
     return signAssertion(this.#key, {
-      audience: await this.#endpoint(options?.signal),
+      audience: await this.getTokenEndpoint(options),
       subject: options?.subject,
       lifetime: this.#assertionLifetime,
       now: this.#clock() + this.#clockOffset,
@@ -246,7 +246,8 @@ export class DrillsterAuth {
 
   /** The token endpoint in use, discovering it from the issuer's metadata if needed. */
   getTokenEndpoint(options?: { signal?: AbortSignal }): Promise<string> {
-    return this.#endpoint(options?.signal);
+    const signal = options?.signal;
+    return signal ? abortable(this.#endpoint(), signal) : this.#endpoint();
   }
 
   /** Stops background refreshes and retries in flight. Tokens already cached stay usable. */
@@ -323,6 +324,11 @@ export class DrillsterAuth {
   #fetchShared(subject: string, options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (typeof subject !== 'string' || subject === '') {
+      return Promise.reject(
+        new ConfigurationError('ERR_INVALID_OPTIONS', 'subject must be a non-empty string'),
+      );
+    }
     const slot = this.#slot(subject);
     const mode = options?.forceRefresh === true ? 'force' : 'normal';
     if (slot.inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
@@ -358,7 +364,7 @@ export class DrillsterAuth {
   async #fetch(subject: string, slot: Slot, mode: FetchMode): Promise<AccessToken> {
     const background = mode === 'background';
     try {
-      const endpoint = await this.#endpoint(this.#closed.signal);
+      const endpoint = await this.#endpoint();
       const cache = this.#cache;
       if (!cache) return this.#fill(slot, await this.#mint(subject, background));
       const key = this.#cacheKey(subject, endpoint);
@@ -425,7 +431,7 @@ export class DrillsterAuth {
       typeof token.expiresAt === 'number' &&
       typeof token.issuedAt === 'number' &&
       token.expiresAt >= minExpiresAt &&
-      token.expiresAt - this.#marginMs > this.#clock()
+      token.expiresAt - this.#margin(token) > this.#clock()
     );
   }
 
@@ -433,15 +439,23 @@ export class DrillsterAuth {
     const token = new AccessToken(cached.accessToken, cached.expiresAt, cached.subject);
     const lifetime = cached.expiresAt - cached.issuedAt;
     const window = Math.min(this.#windowMs, lifetime * this.#windowRatio);
-    slot.staleAt = cached.expiresAt - this.#marginMs;
+    slot.staleAt = cached.expiresAt - this.#margin(cached);
     slot.refreshAt = Math.min(cached.expiresAt - window, slot.staleAt);
     slot.token = token;
     return token;
   }
 
+  /**
+   * How long before expiry a token stops being served: `expiryMarginSeconds`, but at most half
+   * its life, so a token that lives under a minute is still cached rather than minted per call.
+   */
+  #margin(token: CachedToken): number {
+    return Math.min(this.#marginMs, (token.expiresAt - token.issuedAt) / 2);
+  }
+
   /** Requests a new token, retrying transient failures and correcting for clock skew once. */
   async #mint(subject: string, background: boolean): Promise<CachedToken> {
-    const endpoint = await this.#endpoint(this.#closed.signal);
+    const endpoint = await this.#endpoint();
     let skewCorrected = false;
     for (let attempt = 1; ; attempt++) {
       this.#emit({ type: 'token_requested', subject, attempt, background });
@@ -499,9 +513,10 @@ export class DrillsterAuth {
     return true;
   }
 
-  #endpoint(signal: AbortSignal | undefined): Promise<string> {
+  /** The token endpoint, discovered once for all callers (so one caller's abort cannot fail the others'). */
+  #endpoint(): Promise<string> {
     if (this.#tokenEndpoint === undefined) {
-      const discovered = discoverTokenEndpoint(this.#http, this.#issuer, signal).then(
+      const discovered = discoverTokenEndpoint(this.#http, this.#issuer, this.#closed.signal).then(
         (url) => {
           this.#tokenEndpointUrl = url;
           return url;

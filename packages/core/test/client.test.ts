@@ -361,6 +361,37 @@ describe('cancellation', () => {
   });
 });
 
+describe('short-lived tokens', () => {
+  it('caches a token that lives under a minute instead of minting per call', async () => {
+    fx.server.mock.setTokenLifetime(20);
+    const auth = fx.auth();
+    const first = await auth.getAccessToken();
+    expect(await auth.getAccessToken()).toBe(first);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+});
+
+describe('subjects', () => {
+  it.each([[''], [42]])('refuses %j as a subject without a request', async (subject) => {
+    await expect(
+      fx.auth().getAccessToken({ subject: subject as unknown as string }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_OPTIONS' });
+    expect(fx.server.mock.stats.tokenRequests).toBe(0);
+  });
+});
+
+describe('discovery', () => {
+  it('is shared, and one caller aborting does not fail the others', async () => {
+    const auth = fx.auth();
+    const controller = new AbortController();
+    const aborted = auth.getTokenEndpoint({ signal: controller.signal });
+    const patient = auth.getTokenEndpoint();
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(patient).resolves.toBe(fx.server.tokenEndpoint);
+  });
+});
+
 describe('configuration', () => {
   it('refuses plain http except on loopback', () => {
     expect(() => fx.auth({ tokenEndpoint: 'http://www.drillster.com/daas/oauth/token' })).toThrow(
