@@ -1,5 +1,6 @@
 import { AbortError, type DrillsterAuth } from '@drillster-auth/core';
 import {
+  type AxiosError,
   AxiosHeaders,
   type AxiosInstance,
   type AxiosResponse,
@@ -75,10 +76,13 @@ export function createDrillsterInterceptors(
   };
 
   const onResponseError = async (error: unknown): Promise<AxiosResponse> => {
-    if (!isAxiosError(error) || error.response?.status !== 401 || !error.config) throw error;
+    if (!isAxiosError(error) || !error.config) throw error;
     const config = error.config;
     const token = sent.get(config);
-    if (token === undefined || config.drillster?.retry === false) throw error;
+    if (token === undefined) throw error;
+    if (error.response?.status !== 401 || config.drillster?.retry === false) {
+      throw redactToken(error, config);
+    }
     // Only the first 401 per token forgets it; the others find a newer token (or the one request
     // already fetching it) and retry with that, never with the token that failed.
     await auth.invalidate(token.subject, { accessToken: token.accessToken });
@@ -93,6 +97,29 @@ export function createDrillsterInterceptors(
 
   return { onRequest, onResponseError };
 }
+
+/**
+ * Keeps the token we added out of what a logged error shows: axios puts the request config (with
+ * its headers) and the raw request (with the header bytes) on its errors, and both print in
+ * `util.inspect` and `JSON.stringify`. The header becomes `Bearer [redacted]`; `request` stays
+ * readable but is no longer enumerable.
+ */
+function redactToken(error: AxiosError, config: InternalAxiosRequestConfig): AxiosError {
+  config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
+  for (const holder of [error, error.response]) {
+    if (holder && Object.hasOwn(holder, 'request')) {
+      Object.defineProperty(holder, 'request', {
+        value: holder.request,
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return error;
+}
+
+const REDACTED_BEARER = 'Bearer [redacted]';
 
 function abortSignal(signal: InternalAxiosRequestConfig['signal']): AbortSignal | undefined {
   // axios accepts any AbortSignal-like object; core needs the real thing.

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { type DrillsterAuth, DrillsterAuthError } from '@drillster-auth/core';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -318,6 +319,28 @@ describe('attachDrillsterAuth', () => {
       expect(isAxiosError(error) && error.response?.status).toBe(401);
       expect(gateway.requests).toHaveLength(2);
       expect(stats().tokenRequests).toBe(1);
+    });
+
+    it('keeps the token out of what a logged error shows', async () => {
+      const { accessToken } = await auth.getAccessToken();
+      gateway.rejectAll = true;
+      const unauthorized = await api.get('user').catch((e: unknown) => e);
+      gateway.rejectAll = false;
+      const notFound = await api.get('nowhere').catch((e: unknown) => e);
+      const closed = axios.create({ baseURL: 'http://127.0.0.1:9/' });
+      const detachClosed = attachDrillsterAuth(closed, auth);
+      const unreachable = await closed.get('user').catch((e: unknown) => e);
+      detachClosed();
+      expect(isAxiosError(unauthorized) && unauthorized.response?.status).toBe(401);
+      expect(isAxiosError(notFound) && notFound.response?.status).toBe(404);
+      expect(isAxiosError(unreachable) && unreachable.code).toBe('ECONNREFUSED');
+      const tokens = [accessToken, ...gateway.requests.map((r) => bearer(r.authorization))];
+      for (const error of [unauthorized, notFound, unreachable]) {
+        const shown = `${inspect(error, { depth: 8 })}\n${JSON.stringify(error)}`;
+        for (const token of tokens) expect(shown).not.toContain(token);
+        expect(shown).toContain('Bearer [redacted]');
+        expect(isAxiosError(error) && error.request).toBeTruthy();
+      }
     });
 
     it('does not retry a request with drillster.retry: false', async () => {
