@@ -40,6 +40,8 @@ export interface DrillsterAuthOptions {
   tokenEndpoint?: string;
   /** A shared token store (Redis, Workers KV…) consulted before minting. Default: none; each client keeps its tokens in memory. */
   cache?: TokenCache;
+  /** Milliseconds the `cache` store is left alone after it failed, so an outage costs one timeout rather than one per token. Default 5000; 0 tries it every time. */
+  cacheFailurePause?: number;
   /** Most subjects whose tokens this client keeps in memory; beyond it the oldest idle subjects are dropped. Default 1000. */
   maxSubjects?: number;
   /** Lifetime of signed assertions, in seconds. Default 300, at most 3600. */
@@ -120,6 +122,9 @@ export class DrillsterAuth {
   readonly #onEvent: DrillsterAuthEventListener | undefined;
   readonly #closed = new AbortController();
   #clockOffset = 0;
+  readonly #cachePause: number;
+  /** After a failure of the shared store, it is skipped until this time. */
+  #storeResumesAt = 0;
 
   constructor(options: DrillsterAuthOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -135,6 +140,13 @@ export class DrillsterAuth {
       this.#tokenEndpoint = Promise.resolve(this.#tokenEndpointUrl);
     }
     this.#cache = options.cache;
+    this.#cachePause = requireNumber(
+      options.cacheFailurePause,
+      'cacheFailurePause',
+      5000,
+      0,
+      Infinity,
+    );
     this.#maxSubjects = requireNumber(options.maxSubjects, 'maxSubjects', 1000, 1, Infinity);
     this.#assertionLifetime = requireNumber(
       options.assertionLifetime,
@@ -279,7 +291,12 @@ export class DrillsterAuth {
   }
 
   #hit(token: AccessToken): void {
-    this.#emit({ type: 'cache_hit', subject: token.subject, expiresAt: token.expiresAt });
+    this.#emit({
+      type: 'cache_hit',
+      subject: token.subject,
+      expiresAt: token.expiresAt,
+      source: 'memory',
+    });
   }
 
   #emit(event: DrillsterAuthEvent): void {
@@ -365,15 +382,18 @@ export class DrillsterAuth {
     const background = mode === 'background';
     try {
       const endpoint = await this.#endpoint();
-      const cache = this.#cache;
+      const cache = this.#storePaused() ? undefined : this.#cache;
       if (!cache) return this.#fill(slot, await this.#mint(subject, background));
       const key = this.#cacheKey(subject, endpoint);
       if (mode === 'force')
         return this.#fill(slot, await this.#mintAndStore(cache, key, subject, false));
       const minExpiresAt = background && slot.token ? slot.token.expiresAt + 1 : 0;
       const cached = await this.#cacheCall('get', () => cache.get(key));
-      if (cached !== undefined && this.#usable(cached, minExpiresAt))
+      if (cached !== undefined && this.#usable(cached, minExpiresAt)) {
+        this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'store' });
         return this.#fill(slot, cached);
+      }
+      if (this.#storePaused()) return this.#fill(slot, await this.#mint(subject, background));
       return this.#fill(
         slot,
         await this.#mintShared(cache, key, subject, background, minExpiresAt),
@@ -392,7 +412,7 @@ export class DrillsterAuth {
     background: boolean,
   ): Promise<CachedToken> {
     const token = await this.#mint(subject, background);
-    await this.#cacheCall('set', () => cache.set(key, token));
+    if (!this.#storePaused()) await this.#cacheCall('set', () => cache.set(key, token));
     return token;
   }
 
@@ -419,7 +439,7 @@ export class DrillsterAuth {
     } catch (error) {
       // Our own mint's failure is the answer; the store's failure is not.
       if (minted) return minted;
-      this.#emit({ type: 'cache_error', operation: 'singleFlight', error });
+      this.#storeFailed('singleFlight', error);
       return mintOnce();
     }
   }
@@ -542,9 +562,19 @@ export class DrillsterAuth {
     try {
       return await call();
     } catch (error) {
-      this.#emit({ type: 'cache_error', operation, error });
+      this.#storeFailed(operation, error);
       return undefined;
     }
+  }
+
+  #storePaused(): boolean {
+    return this.#clock() < this.#storeResumesAt;
+  }
+
+  /** Reports a failure of the shared store and leaves it alone for a while, so an outage costs one timeout, not one per token. */
+  #storeFailed(operation: 'get' | 'set' | 'delete' | 'singleFlight', error: unknown): void {
+    this.#storeResumesAt = this.#clock() + this.#cachePause;
+    this.#emit({ type: 'cache_error', operation, error });
   }
 }
 

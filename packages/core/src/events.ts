@@ -4,8 +4,8 @@ import type { DrillsterAuthError } from './errors.js';
  * What the client reports, for logs and metrics. No payload carries a key, a secret or a token.
  */
 export type DrillsterAuthEvent =
-  /** A cached token was returned. */
-  | { type: 'cache_hit'; subject: string; expiresAt: number }
+  /** A cached token was returned: from this client's memory, or from the shared `cache` store. */
+  | { type: 'cache_hit'; subject: string; expiresAt: number; source: 'memory' | 'store' }
   /** A token request is about to be sent (`attempt` counts from 1). */
   | { type: 'token_requested'; subject: string; attempt: number; background: boolean }
   /** The token endpoint issued a token, valid for `lifetime` seconds. */
@@ -22,7 +22,7 @@ export type DrillsterAuthEvent =
   | { type: 'token_failed'; subject: string; background: boolean; error: DrillsterAuthError }
   /** The server's clock differs from ours; assertions now use the corrected time. */
   | { type: 'clock_skew'; offsetMs: number }
-  /** The shared token cache failed; the client carried on without it. */
+  /** The shared token cache failed; the client carries on without it (and skips it for `cacheFailurePause`). */
   | { type: 'cache_error'; operation: 'get' | 'set' | 'delete' | 'singleFlight'; error: unknown };
 
 /** Receives {@link DrillsterAuthEvent}s. Exceptions it throws are ignored. */

@@ -99,6 +99,9 @@ describe('a shared TokenCache', () => {
     const second = await fx.auth({ cache, clock }).getAccessToken();
     expect(second.accessToken).toBe(first.accessToken);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
+    expect(fx.events.filter((e) => e.type === 'cache_hit')).toEqual([
+      { type: 'cache_hit', subject: first.subject, expiresAt: first.expiresAt, source: 'store' },
+    ]);
   });
 
   it('does not take a token from the store that is about to expire', async () => {
@@ -132,19 +135,22 @@ describe('a shared TokenCache', () => {
     expect(fromA.accessToken).not.toBe(original.accessToken);
   });
 
-  it('carries on without a store that fails, and says so in events', async () => {
+  it('carries on without a store that fails, says so, and leaves it alone for 5 s', async () => {
     const events: DrillsterAuthEvent[] = [];
+    const operations = () => events.flatMap((e) => (e.type === 'cache_error' ? [e.operation] : []));
     const auth = fx.auth({ cache: brokenCache, clock, onEvent: (e) => events.push(e) });
     const token = await auth.getAccessToken();
     expect(token.accessToken).toBeTruthy();
     expect(await auth.getAccessToken()).toBe(token);
-    expect(
-      events
-        .filter((e) => e.type === 'cache_error')
-        .map((e) => e.type === 'cache_error' && e.operation),
-    ).toEqual(['get', 'singleFlight', 'set']);
-    await auth.invalidate();
-    expect(events.filter((e) => e.type === 'cache_error')).toHaveLength(4);
+    expect(operations()).toEqual(['get']);
+    await auth.getAccessToken({
+      subject: fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+    });
+    expect(operations()).toEqual(['get']);
+    now += 5_001;
+    await auth.getAccessToken({ forceRefresh: true });
+    expect(operations()).toEqual(['get', 'set']);
+    expect(fx.server.mock.stats.tokensIssued).toBe(3);
   });
 
   it('passes minExpiresAt to singleFlight so a refresh is not answered by the old token', async () => {

@@ -47,7 +47,11 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
   it('serves every caller while Redis is killed, and uses Redis again once it is back', async () => {
     const prefix = uniquePrefix(name);
     const store = createRedisTokenCache({ client: redis.client, prefix });
-    const clients = [drillster.auth({ cache: store }), drillster.auth({ cache: store })];
+    // Try Redis on every call (no pause after a failure), so the outage is seen from both sides.
+    const clients = [
+      drillster.auth({ cache: store, cacheFailurePause: 0 }),
+      drillster.auth({ cache: store, cacheFailurePause: 0 }),
+    ];
     const issued = new Set<string>();
     const failures: unknown[] = [];
     let calls = 0;
@@ -111,7 +115,7 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     server.pause();
     try {
       await expect(store.get('k')).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-      const { auth, events } = drillster.auth({ cache: store });
+      const { auth, events } = drillster.auth({ cache: store, cacheFailurePause: 0 });
       const token = await auth.getAccessToken();
       expect(await drillster.server.mock.verifyAccessToken(token.accessToken)).toBeDefined();
       expect(drillster.server.mock.stats.tokenRequests).toBe(1);
@@ -129,6 +133,23 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     // The token that could not be stored in time was stored once Redis woke up.
     await eventually(async () => expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1));
     await redis.raw.del(await redis.raw.keys(`${prefix}*`));
+  });
+
+  it('pays one timeout for an outage, not one per token, with the default pause', async () => {
+    const prefix = uniquePrefix(name);
+    const store = createRedisTokenCache({ client: redis.client, prefix, timeout: 100 });
+    await eventually(async () => expect(await redis.raw.get(`${prefix}probe`)).toBeNull());
+    const users = Array.from({ length: 5 }, () =>
+      drillster.server.mock.addManagedUser(drillster.account.serviceAccountId),
+    );
+    server.pause();
+    try {
+      const { auth, events } = drillster.auth({ cache: store });
+      for (const user of users) await auth.getAccessToken({ subject: user.userId });
+      expect(cacheErrors(events).map((event) => event.operation)).toEqual(['get']);
+    } finally {
+      server.resume();
+    }
   });
 
   it('releases a lock whose request timed out but ran later', async () => {

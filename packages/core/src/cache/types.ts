@@ -13,7 +13,7 @@ export interface CachedToken {
  * Where tokens are kept beyond one client: a Redis server, a Workers KV namespace, a map shared
  * by several clients. Methods may answer synchronously or with a promise. A store sets its own
  * expiry from `token.expiresAt`. Failures are reported as `cache_error` events and never fail
- * `getAccessToken()`.
+ * `getAccessToken()`; after one, the client skips the store for its `cacheFailurePause`.
  */
 export interface TokenCache {
   get(key: string): CachedToken | undefined | Promise<CachedToken | undefined>;
