@@ -493,10 +493,10 @@ export class DrillsterAuth {
           clientSecret: this.#clientSecret,
           assertion,
           fallbackExpiresIn: this.#defaultExpiresIn,
-          now: started,
+          now: started + this.#clockOffset,
           signal: this.#closed.signal,
         });
-        const expiresAt = started + response.expiresIn * 1000;
+        const expiresAt = Math.round(started + response.expiresIn * 1000);
         this.#emit({
           type: 'token_issued',
           subject,

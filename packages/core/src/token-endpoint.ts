@@ -20,7 +20,7 @@ export interface ExchangeParams {
   assertion: string;
   /** Lifetime in seconds to assume when the response says nothing about it. */
   fallbackExpiresIn: number;
-  /** Current time, milliseconds since the epoch. */
+  /** Current time on the server's clock (ours corrected for known skew), milliseconds since the epoch. */
   now: number;
   signal?: AbortSignal | undefined;
 }
@@ -128,7 +128,7 @@ function lifetime(expiresIn: unknown, accessToken: string, params: ExchangeParam
   try {
     const { exp } = decodeJwt(accessToken);
     if (typeof exp === 'number') {
-      const seconds = exp - Math.floor(params.now / 1000);
+      const seconds = exp - params.now / 1000;
       if (seconds > 0) return seconds;
     }
   } catch {
