@@ -26,7 +26,7 @@ export function parseCommandArgs(
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args,
+      args: bindValues(args, { ...HELP_OPTION, ...options }),
       options: { ...HELP_OPTION, ...options },
       strict: true,
       allowPositionals: maxPositionals > 0,
@@ -44,6 +44,36 @@ export function parseCommandArgs(
     values: parsed.values as ParsedArgs['values'],
     positionals: parsed.positionals,
   };
+}
+
+/**
+ * Joins each string option with the argument after it (`--client-secret -abc` becomes
+ * `--client-secret=-abc`): parseArgs refuses a value that starts with a dash as ambiguous, and
+ * generated secrets and ids may well start with one.
+ */
+function bindValues(args: string[], options: Options): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  const bound: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      bound.push(...args.slice(i));
+      break;
+    }
+    const value = args[i + 1];
+    if (takesValue.has(arg) && value !== undefined) {
+      bound.push(arg.startsWith('--') ? `${arg}=${value}` : `${arg}${value}`);
+      i++;
+    } else {
+      bound.push(arg);
+    }
+  }
+  return bound;
 }
 
 function usageError(command: string, error: unknown): CliError {

@@ -127,6 +127,17 @@ describe('token', () => {
     expect(await apiStatus(`Bearer ${token}`)).toBe(200);
   });
 
+  it('takes a flag value that starts with a dash', async () => {
+    const dashed = server.mock.registerClient({ clientSecret: '-starts-with-a-dash-0123456789' });
+    const token = onlyLine(
+      await run(
+        ['token', '--client-id', dashed.clientId, '--client-secret', dashed.clientSecret],
+        env,
+      ),
+    );
+    expect(await apiStatus(`Bearer ${token}`)).toBe(200);
+  });
+
   it('a wrong secret flag beats the right one in the environment', async () => {
     const result = await run(['token', '--client-secret', 'wrong-secret-value'], env);
     const line = expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', [...secrets, 'wrong-secret-value']);
