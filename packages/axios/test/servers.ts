@@ -14,21 +14,12 @@ export interface Fixture {
 /** The mock Drillster server with one service account, one client and one managed user. */
 export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const account = await server.mock.createServiceAccount();
-  const client = server.mock.registerClient();
-  const user = server.mock.addManagedUser(account.serviceAccountId);
+  const { account, managedUser, authOptions } = await server.provision();
   return {
     server,
     serviceAccountId: account.serviceAccountId,
-    user,
-    auth: (overrides) =>
-      createDrillsterAuth({
-        key: account.keyFile,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        issuer: server.issuer,
-        ...overrides,
-      }),
+    user: managedUser,
+    auth: (overrides) => createDrillsterAuth({ ...authOptions, ...overrides }),
   };
 }
 

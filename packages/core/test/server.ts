@@ -15,13 +15,12 @@ export interface Fixture {
   events: DrillsterAuthEvent[];
 }
 
-/** A running mock server with one service account and one client registered. */
+/** A running mock server, provisioned with a service account, a client and a managed user. */
 export async function startFixture(
   options?: Parameters<typeof startMockDrillster>[0],
 ): Promise<Fixture> {
   const server = await startMockDrillster(options);
-  const account = await server.mock.createServiceAccount();
-  const client = server.mock.registerClient();
+  const { account, client, authOptions } = await server.provision();
   const events: DrillsterAuthEvent[] = [];
   return {
     server,
@@ -31,10 +30,7 @@ export async function startFixture(
     events,
     auth: (overrides) =>
       createDrillsterAuth({
-        key: account.keyFile,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        issuer: server.issuer,
+        ...authOptions,
         retry: { baseDelay: 5, maxDelay: 2000 },
         onEvent: (event) => events.push(event),
         ...overrides,

@@ -12,18 +12,13 @@ export interface Fixture {
 /** The mock Drillster server with one service account, one client and one managed user. */
 export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const account = await server.mock.createServiceAccount();
-  const client = server.mock.registerClient();
-  const user = server.mock.addManagedUser(account.serviceAccountId);
+  const { account, managedUser, authOptions } = await server.provision();
   return {
     server,
     serviceAccountId: account.serviceAccountId,
-    user,
+    user: managedUser,
     options: {
-      key: account.keyFile,
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      issuer: server.issuer,
+      ...authOptions,
       retry: false,
       api: { baseURL: server.apiBaseUrl },
     },

@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockDrillster } from './mock-drillster.js';
-import type { MockDrillsterOptions } from './types.js';
+import type {
+  MockClient,
+  MockDrillsterOptions,
+  MockManagedUser,
+  MockServiceAccount,
+  ServiceAccountKeyFile,
+} from './types.js';
 
 export * from './index.js';
 
@@ -24,10 +30,29 @@ export interface RunningMockDrillster {
   tokenEndpoint: string;
   /** `${url}/api/2.1.1/`. */
   apiBaseUrl: string;
+  /**
+   * Creates what most tests need at once: a service account with a key, a registered client and
+   * one user the account manages, plus the options that point the SDK at this server.
+   */
+  provision(): Promise<MockProvision>;
   /** Stops the server and closes every connection at once, idle or not. */
   close(): Promise<void>;
   /** {@link close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What {@link RunningMockDrillster.provision} creates. */
+export interface MockProvision {
+  account: MockServiceAccount;
+  client: MockClient;
+  managedUser: MockManagedUser;
+  /** `key`, `clientId`, `clientSecret` and `issuer`: spread them into `createDrillsterAuth`. */
+  authOptions: {
+    key: ServiceAccountKeyFile;
+    clientId: string;
+    clientSecret: string;
+    issuer: string;
+  };
 }
 
 /**
@@ -36,9 +61,9 @@ export interface RunningMockDrillster {
  * @example
  * ```ts
  * await using server = await startMockDrillster();
- * const account = await server.mock.createServiceAccount();
- * const client = server.mock.registerClient();
- * // point the SDK at server.issuer with account.keyFileJson and client
+ * const { authOptions, managedUser } = await server.provision();
+ * const auth = createDrillsterAuth(authOptions);
+ * await auth.getAccessToken({ subject: managedUser.userId });
  * ```
  */
 export async function startMockDrillster(
@@ -68,12 +93,24 @@ export async function startMockDrillster(
     });
     return closing;
   };
+  const provision = async (): Promise<MockProvision> => {
+    const account = await mock.createServiceAccount();
+    const client = mock.registerClient();
+    const managedUser = mock.addManagedUser(account.serviceAccountId);
+    return {
+      account,
+      client,
+      managedUser,
+      authOptions: { key: account.keyFile, ...client, issuer },
+    };
+  };
   return {
     mock,
     url,
     issuer,
     tokenEndpoint: `${issuer}/daas/oauth/token`,
     apiBaseUrl: `${url}/api/2.1.1/`,
+    provision,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -38,6 +38,29 @@ describe('startMockDrillster', () => {
     expect(server.apiBaseUrl).toBe(`${server.url}/api/2.1.1/`);
   });
 
+  it('provisions an account, a client and a managed user in one call', async () => {
+    const {
+      account: provisioned,
+      client: registered,
+      managedUser,
+      authOptions,
+    } = await server.provision();
+    expect(authOptions).toEqual({
+      key: provisioned.keyFile,
+      clientId: registered.clientId,
+      clientSecret: registered.clientSecret,
+      issuer: server.issuer,
+    });
+    for (const subject of [provisioned.serviceAccountId, managedUser.userId, managedUser.email]) {
+      const response = await tokenRequest(
+        server.tokenEndpoint,
+        registered,
+        await assertionFor(provisioned, server.tokenEndpoint, { claims: { sub: subject } }),
+      );
+      expect(response.status).toBe(200);
+    }
+  });
+
   it('closes promptly with keep-alive connections open', async () => {
     const other = await startMockDrillster();
     const response = await fetch(`${other.url}/.well-known/oauth-authorization-server`);

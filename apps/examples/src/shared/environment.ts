@@ -41,13 +41,12 @@ export async function exampleEnvironment(env = process.env): Promise<ExampleEnvi
     };
   }
   const server = await startMockDrillster();
-  const account = await server.mock.createServiceAccount();
-  const client = server.mock.registerClient();
-  const user = server.mock.addManagedUser(account.serviceAccountId);
+  const { account, managedUser, authOptions } = await server.provision();
   return {
-    auth: { key: account.keyFileJson, ...client, issuer: server.issuer },
+    // The key as its JSON file's text, the way it arrives from disk or a secret store.
+    auth: { ...authOptions, key: account.keyFileJson },
     apiBaseUrl: server.apiBaseUrl,
-    managedUserId: user.userId,
+    managedUserId: managedUser.userId,
     target: 'mock',
     close: () => server.close(),
   };

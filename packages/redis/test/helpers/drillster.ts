@@ -25,8 +25,7 @@ export interface TestDrillster {
 
 export async function startDrillster(): Promise<TestDrillster> {
   const server = await startMockDrillster();
-  const account = await server.mock.createServiceAccount();
-  const oauthClient = server.mock.registerClient();
+  const { account, client: oauthClient, authOptions } = await server.provision();
   return {
     server,
     account,
@@ -34,9 +33,7 @@ export async function startDrillster(): Promise<TestDrillster> {
     auth(options = {}) {
       const events: DrillsterAuthEvent[] = [];
       const auth = createDrillsterAuth({
-        key: account.keyFile,
-        clientId: oauthClient.clientId,
-        clientSecret: oauthClient.clientSecret,
+        ...authOptions,
         tokenEndpoint: server.tokenEndpoint,
         onEvent: (event) => events.push(event),
         ...options,
