@@ -202,28 +202,12 @@ export class DrillsterAuth {
    * @throws {DrillsterAuthError} with a `code` saying what failed.
    */
   async getAccessToken(options?: GetAccessTokenOptions): Promise<AccessToken> {
-    const subject = options?.subject ?? this.#key.serviceAccountId;
-    if (options?.forceRefresh !== true) {
-      const slot = this.#slots.get(subject);
-      if (slot?.token !== undefined) {
-        const now = this.#clock();
-        if (now < slot.refreshAt) {
-          if (this.#onEvent) this.#hit(slot.token);
-          return slot.token;
-        }
-        if (now < slot.staleAt) {
-          if (slot.inflight === undefined) this.#refreshInBackground(subject, slot);
-          if (this.#onEvent) this.#hit(slot.token);
-          return slot.token;
-        }
-      }
-    }
-    return this.#fetchShared(subject, options);
+    return this.#cached(options) ?? this.#fetchShared(options);
   }
 
   /** `Bearer <access token>`, for an `Authorization` header. Options as for {@link getAccessToken}. */
   async getAuthorizationHeader(options?: GetAccessTokenOptions): Promise<string> {
-    return authorizationHeader(await this.getAccessToken(options));
+    return authorizationHeader(this.#cached(options) ?? (await this.#fetchShared(options)));
   }
 
   /**
@@ -290,6 +274,24 @@ export class DrillsterAuth {
     return this.toString();
   }
 
+  /**
+   * The hot path: the cached token of the subject while it may be served, starting a background
+   * refresh inside the refresh window. No allocation, no I/O.
+   */
+  #cached(options: GetAccessTokenOptions | undefined): AccessToken | undefined {
+    if (options?.forceRefresh === true) return undefined;
+    const subject = options?.subject ?? this.#key.serviceAccountId;
+    const slot = this.#slots.get(subject);
+    if (slot?.token === undefined) return undefined;
+    const now = this.#clock();
+    if (now >= slot.staleAt) return undefined;
+    if (now >= slot.refreshAt && slot.inflight === undefined) {
+      this.#refreshInBackground(subject, slot);
+    }
+    if (this.#onEvent) this.#hit(slot.token);
+    return slot.token;
+  }
+
   #hit(token: AccessToken): void {
     this.#emit({
       type: 'cache_hit',
@@ -338,7 +340,8 @@ export class DrillsterAuth {
     }
   }
 
-  #fetchShared(subject: string, options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
+  #fetchShared(options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
+    const subject = options?.subject ?? this.#key.serviceAccountId;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (typeof subject !== 'string' || subject === '') {
