@@ -29,15 +29,24 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
   try {
     const me = await fetch(`${base}/me`);
     await me.arrayBuffer();
+    const anonymous = await fetch(`${base}/widget-token`);
+    await anonymous.arrayBuffer();
     const user = environment.managedUserId;
+    if (user === '') {
+      return {
+        example: 'nest',
+        subject: 'service account',
+        tokenObtained: me.status === 200,
+        apiStatus: me.status,
+        detail: `GET /me → ${me.status}; widget token skipped (set DRILLSTER_MANAGED_USER); unauthenticated → ${anonymous.status}`,
+      };
+    }
     const widgetToken = await fetch(`${base}/widget-token`, { headers: { 'x-demo-user': user } });
     const { token } = (await widgetToken.json()) as { token?: string };
     const page = await fetch(`${base}/widget`, { headers: { 'x-demo-user': user } });
     const html = await page.text();
     const embedded =
       typeof token === 'string' && html.includes('class="drl-widget drl-player" drl-token="');
-    const anonymous = await fetch(`${base}/widget-token`);
-    await anonymous.arrayBuffer();
     return {
       example: 'nest',
       subject: user,
