@@ -16,7 +16,7 @@ export {
   type DrillsterAuthOptions,
   type GetAccessTokenOptions,
 } from './client.js';
-export { DEFAULT_ISSUER, discoverTokenEndpoint } from './discovery.js';
+export { DEFAULT_ISSUER } from './discovery.js';
 export {
   AbortError,
   ConfigurationError,

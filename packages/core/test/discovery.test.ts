@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockDrillster } from '@drillster-auth/testing/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { discoverTokenEndpoint } from '../src/discovery.js';
 import { createHttpClient } from '../src/http.js';
-import { discoverTokenEndpoint } from '../src/index.js';
 
 const http = createHttpClient({ timeout: 2000 });
 const servers: Array<{ close(): unknown }> = [];
