@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { TokenEndpointError, TokenResponseError } from './errors.js';
 import { type HttpClient, parseRetryAfter } from './http.js';
+import { REDACTED } from './redact.js';
 
 /** RFC 7523 §2.1 grant type. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -54,8 +55,21 @@ export async function exchangeAssertion(
     },
     params.signal,
   );
-  if (!response.ok) throw endpointError(response, text, params.now);
+  if (!response.ok) {
+    // A server that echoes the request must not carry our credentials into an error message.
+    throw endpointError(
+      response,
+      redact(text, [params.clientSecret, params.assertion]),
+      params.now,
+    );
+  }
   return readTokenResponse(text, params);
+}
+
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.replaceAll(secret, REDACTED);
+  return out;
 }
 
 function endpointError(response: Response, text: string, now: number): TokenEndpointError {

@@ -62,6 +62,18 @@ describe('secrets never leak', () => {
         mock.injectFault({ dropConnection: true, count: 2 });
         return auth.getAccessToken({ forceRefresh: true });
       },
+      async () => {
+        // A server that echoes what it got into its error description.
+        mock.injectFault({
+          status: 400,
+          body: JSON.stringify({
+            error: 'invalid_request',
+            error_description: `rejected client_secret=${fx.clientSecret}`,
+          }),
+          contentType: 'application/json',
+        });
+        return auth.getAccessToken({ forceRefresh: true });
+      },
       () =>
         fx
           .auth({ onEvent, tokenEndpoint: 'http://127.0.0.1:9/token', retry: false })
