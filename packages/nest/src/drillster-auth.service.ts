@@ -47,7 +47,7 @@ export class DrillsterAuthService implements OnApplicationShutdown {
   /**
    * A token for the managed user `userId` (id, email or third-party id), for a Drillster
    * widget's `drl-token` attribute. Never the service account's own token: that one must not
-   * reach a browser, so an empty `userId` is refused.
+   * reach a browser, so an empty `userId` or the service account's id is refused.
    *
    * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `userId` is not a non-empty string.
    * @throws {DrillsterAuthError} when no token can be had.
@@ -55,6 +55,12 @@ export class DrillsterAuthService implements OnApplicationShutdown {
   async getWidgetToken(userId: string, options?: { signal?: AbortSignal }): Promise<WidgetToken> {
     if (typeof userId !== 'string' || userId.trim() === '') {
       throw new ConfigurationError('ERR_INVALID_OPTIONS', 'getWidgetToken needs a managed user id');
+    }
+    if (userId === this.client.serviceAccountId) {
+      throw new ConfigurationError(
+        'ERR_INVALID_OPTIONS',
+        "getWidgetToken is for managed users; the service account's own token must not reach a browser",
+      );
     }
     const token = await this.client.getAccessToken({ subject: userId, signal: options?.signal });
     return { token: token.accessToken, expiresAt: token.expiresAt };

@@ -79,6 +79,13 @@ describe('DrillsterAuthService', () => {
     },
   );
 
+  it("getWidgetToken refuses the service account's own id", async () => {
+    await expect(service.getWidgetToken(fixture.serviceAccountId)).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTIONS',
+    });
+    expect(stats().tokenRequests).toBe(0);
+  });
+
   it('passes the core error code on when no token can be had', async () => {
     fixture.server.mock.injectFault({ status: 401 });
     await expect(service.getAccessToken()).rejects.toMatchObject({
