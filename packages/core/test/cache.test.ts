@@ -121,7 +121,13 @@ describe('a shared TokenCache', () => {
     expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
     now += 57 * 60_000; // inside the refresh window
     await a.getAccessToken();
-    await waitFor(() => fx.server.mock.stats.tokensIssued === 2);
+    // Wait until a has stored its new token (it takes it into memory right after the store).
+    let refreshedA = original;
+    for (let i = 0; i < 200 && refreshedA.accessToken === original.accessToken; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      refreshedA = await a.getAccessToken();
+    }
+    expect(fx.server.mock.stats.tokensIssued).toBe(2);
     // b still serves the original while its background refresh finds a's newer token in the store.
     expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
     let fromStore = original;
