@@ -5,6 +5,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
+  // One MockDrillster class for both entry points in CommonJS too, so instanceof holds across them.
+  splitting: true,
   sourcemap: true,
   target: 'es2022',
 });
