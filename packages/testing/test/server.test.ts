@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { decodeJwt, decodeProtectedHeader, importPKCS8 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -59,6 +60,14 @@ describe('startMockDrillster', () => {
       );
       expect(response.status).toBe(200);
     }
+  });
+
+  it('has one MockDrillster class behind both CommonJS entry points', () => {
+    const require = createRequire(import.meta.url);
+    const root = require('../dist/index.cjs') as { MockDrillster: unknown };
+    const node = require('../dist/node.cjs') as { MockDrillster: unknown };
+    expect(typeof root.MockDrillster).toBe('function');
+    expect(node.MockDrillster).toBe(root.MockDrillster);
   });
 
   it('closes promptly with keep-alive connections open', async () => {
