@@ -14,8 +14,7 @@ let client: MockClient;
 
 beforeAll(async () => {
   server = await startMockDrillster();
-  account = await server.mock.createServiceAccount();
-  client = server.mock.registerClient();
+  ({ account, client } = await server.provision());
 });
 afterEach(() => server.mock.clearFaults());
 afterAll(() => server.close());

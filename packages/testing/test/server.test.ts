@@ -15,8 +15,7 @@ let client: MockClient;
 
 beforeAll(async () => {
   server = await startMockDrillster();
-  account = await server.mock.createServiceAccount();
-  client = server.mock.registerClient();
+  ({ account, client } = await server.provision());
 });
 afterAll(() => server.close());
 
