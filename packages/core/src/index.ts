@@ -38,3 +38,9 @@ export {
 } from './key-file.js';
 export type { RetryOptions } from './retry.js';
 export { JWT_BEARER_GRANT_TYPE } from './token-endpoint.js';
+export {
+  MAX_TIMER_DELAY,
+  type NumberOptionRule,
+  numberOption,
+  textOption,
+} from './validate.js';
