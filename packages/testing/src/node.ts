@@ -10,6 +10,7 @@ import type {
 } from './types.js';
 
 export * from './index.js';
+export { expectNoLeaks, findLeaks, secretForms } from './leaks.js';
 
 /** Options for {@link startMockDrillster}. */
 export interface StartMockDrillsterOptions extends MockDrillsterOptions {
