@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { DrillsterAuthOptions } from '@drillster-auth/core';
 import type { ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
-import type { Secrets } from './secrets.js';
+import type { CliIo } from './io.js';
+import { rememberingFetch, type Secrets } from './secrets.js';
+import { escapeControl } from './terminal.js';
 
 /** Flags shared by the commands that talk to Drillster (`token`, `assertion`). */
 export const CONNECTION_OPTIONS = {
@@ -17,7 +19,8 @@ export const CONNECTION_OPTIONS = {
 
 /** Help text for {@link CONNECTION_OPTIONS}. */
 export const CONNECTION_HELP = `Configuration (a flag wins over its environment variable):
-  --key-file PATH            Service account JSON key file.        env DRILLSTER_KEY_FILE
+  --key-file PATH|JSON       Service account JSON key file: its path, or its JSON text
+                             (a value starting with "{").          env DRILLSTER_KEY_FILE
   --client-id ID             Client id of your client application. env DRILLSTER_CLIENT_ID
   --client-secret-file PATH  File holding the client secret.       env DRILLSTER_CLIENT_SECRET_FILE
   --client-secret SECRET     The client secret itself.             env DRILLSTER_CLIENT_SECRET
@@ -48,24 +51,40 @@ const UNUSED_CREDENTIAL = 'unused-by-this-command';
 
 /**
  * Turns flags and environment variables into options for `createDrillsterAuth`.
- * Reads the key file and the client secret file. Remembers the client secret in `secrets`.
+ * Reads the key file and the client secret file. Remembers the client secret and the key
+ * material in `secrets`. Warns on `io.stderr` about a secret passed as a flag.
  *
  * @param needsClient Whether the client id and secret are required (false for `assertion`).
  * @throws {CliError} `ERR_MISSING_CONFIG`, `ERR_INVALID_CONFIG`, `ERR_KEY_FILE_READ` or `ERR_SECRET_FILE_READ`.
  */
 export async function resolveAuthOptions(
   args: ParsedArgs,
-  env: Record<string, string | undefined>,
+  io: CliIo,
   secrets: Secrets,
   needsClient: boolean,
 ): Promise<DrillsterAuthOptions> {
+  const { env } = io;
   const flag = (name: keyof typeof CONNECTION_OPTIONS) => nonEmpty(args.values[name]);
   const variable = (name: string) => nonEmpty(env[name]);
 
-  const keyFile = flag('key-file') ?? variable(ENV.keyFile);
+  const keyFileFlag = flag('key-file');
+  const keyFile = keyFileFlag ?? variable(ENV.keyFile);
+  const keySource = keyFileFlag !== undefined ? '--key-file' : ENV.keyFile;
   const clientId = flag('client-id') ?? variable(ENV.clientId);
   const clientSecret = await resolveClientSecret(args, env);
   secrets.add(clientSecret);
+  if (nonEmpty(args.values['client-secret']) !== undefined) {
+    warn(
+      io,
+      `--client-secret is visible to other users of this machine in \`ps\` and lands in shell history; pass the secret with --client-secret-file, ${ENV.clientSecretFile} or ${ENV.clientSecret} instead`,
+    );
+  }
+  if (keyFileFlag !== undefined && isKeyFileText(keyFileFlag)) {
+    warn(
+      io,
+      `--key-file with the key file's text puts the private key in \`ps\` and shell history; pass a path, or the text in ${ENV.keyFile}`,
+    );
+  }
 
   const missing: string[] = [];
   if (keyFile === undefined) missing.push(`key file (--key-file or ${ENV.keyFile})`);
@@ -84,12 +103,12 @@ export async function resolveAuthOptions(
   const issuer = endpointFlags ? flag('issuer') : variable(ENV.issuer);
   const tokenEndpoint = endpointFlags ? flag('token-endpoint') : variable(ENV.tokenEndpoint);
 
-  const key = await readText(keyFile, 'ERR_KEY_FILE_READ', 'key file');
-  secrets.addKeyMaterial(key);
+  const key = await readKeyFile(keyFile, keySource, secrets);
   return {
     key,
     clientId: clientId ?? UNUSED_CREDENTIAL,
     clientSecret: clientSecret ?? UNUSED_CREDENTIAL,
+    fetch: rememberingFetch(secrets),
     ...(issuer !== undefined ? { issuer } : {}),
     ...(tokenEndpoint !== undefined ? { tokenEndpoint } : {}),
     ...timeoutOption(flag('timeout')),
@@ -109,25 +128,83 @@ async function resolveClientSecret(
     );
   }
   if (inline !== undefined) return inline;
-  if (file !== undefined) return readSecretFile(file);
+  if (file !== undefined) return readSecretFile(file, '--client-secret-file');
   const fromEnv = nonEmpty(env[ENV.clientSecret]);
   if (fromEnv !== undefined) return fromEnv;
   const envFile = nonEmpty(env[ENV.clientSecretFile]);
-  return envFile === undefined ? undefined : readSecretFile(envFile);
+  return envFile === undefined ? undefined : readSecretFile(envFile, ENV.clientSecretFile);
 }
 
-async function readSecretFile(path: string): Promise<string> {
+/**
+ * The client secret in the file at `path`. The path is never printed: a secret put where its
+ * file's path belongs would otherwise be shown; the flag or variable it came from is named.
+ */
+async function readSecretFile(path: string, source: string): Promise<string> {
   // `echo secret > file` leaves a newline that is not part of the secret.
-  const secret = (await readText(path, 'ERR_SECRET_FILE_READ', 'client secret file')).replace(
-    /[\r\n]+$/,
-    '',
+  const text = await readText(
+    path,
+    'ERR_SECRET_FILE_READ',
+    `client secret file named by ${source}`,
   );
+  const secret = text.replace(/[\r\n]+$/, '');
   if (secret === '') {
-    throw new CliError('ERR_INVALID_CONFIG', `the client secret file ${path} is empty`);
+    throw new CliError('ERR_INVALID_CONFIG', `the client secret file named by ${source} is empty`);
   }
   return secret;
 }
 
+/**
+ * The key file's text from `value`, which is either the key file's JSON text (what a secret
+ * store or `wrangler secret put` holds, and what the edge and Redis examples pass as `key`) or
+ * the file's path. JSON text starts with `{` after any white space or byte order mark; a path
+ * that starts with `{` is not worth supporting. A byte order mark is dropped. Remembers the
+ * key material in `secrets`.
+ *
+ * @param source Where `value` came from (`--key-file`, `DRILLSTER_KEY_FILE`), named in messages.
+ * @throws {CliError} `ERR_KEY_FILE_READ` when `value` is not JSON text and no readable file.
+ */
+export async function readKeyFile(
+  value: string,
+  source: string,
+  secrets: Secrets,
+): Promise<string> {
+  if (isKeyFileText(value)) {
+    secrets.addKeyMaterial(value);
+    // trimStart() drops a byte order mark (U+FEFF) with the white space.
+    return value.trimStart();
+  }
+  // Only a plain file name is quoted: anything else may be key material put where the path
+  // belongs (a PEM, the file in base64), which no message may repeat.
+  const quotable = isPlainPath(value);
+  if (!quotable) secrets.add(value);
+  const text = await readText(
+    value,
+    'ERR_KEY_FILE_READ',
+    quotable
+      ? `key file ${value}`
+      : `key file named by ${source} (the value is neither the key file's JSON text nor a readable path)`,
+  );
+  secrets.addKeyMaterial(text);
+  return withoutBom(text);
+}
+
+/** Windows editors save UTF-8 with a byte order mark, which is not JSON. */
+function withoutBom(text: string): string {
+  return text.replace(/^\uFEFF/, '');
+}
+
+/** Whether `value` is a key file's JSON text rather than a path. */
+export function isKeyFileText(value: string): boolean {
+  // trimStart() also removes a byte order mark (U+FEFF), which some editors put before the `{`.
+  return value.trimStart().startsWith('{');
+}
+
+/** A short, single-line name ending in `.json`: a path, and nothing that could be key material. */
+function isPlainPath(value: string): boolean {
+  return value.length <= 255 && /\.json$/i.test(value) && !/\p{Cc}/u.test(value);
+}
+
+/** Reads a UTF-8 file; `what` names it in the error, e.g. `key file ./key.json`. */
 async function readText(
   path: string,
   code: 'ERR_KEY_FILE_READ' | 'ERR_SECRET_FILE_READ',
@@ -136,10 +213,18 @@ async function readText(
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    // The system error's code says enough (ENOENT, EACCES…); its message would repeat the path.
+    // The system error's code says enough (ENOENT, EACCES…). Its message, `path` and `syscall`
+    // repeat the path, so the cause is a fresh error carrying the code alone.
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new CliError(code, `cannot read the ${what} ${path}: ${reason}`, { cause: error });
+    throw new CliError(code, `cannot read the ${what}: ${reason}`, {
+      cause: Object.assign(new Error(reason), { code: reason }),
+    });
   }
+}
+
+/** Writes `drillster-auth: warning: <message>` on stderr, control characters escaped. */
+export function warn(io: CliIo, message: string): void {
+  io.stderr.write(`drillster-auth: warning: ${escapeControl(message)}\n`);
 }
 
 function timeoutOption(value: string | undefined): { timeout?: number } {

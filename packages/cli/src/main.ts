@@ -9,6 +9,7 @@ import { CliError } from './errors.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { Secrets } from './secrets.js';
+import { escapeControl } from './terminal.js';
 
 const COMMANDS: readonly Command[] = [
   tokenCommand,
@@ -35,7 +36,7 @@ Exit codes:
   3  the token endpoint refused the request (e.g. invalid_grant, invalid_client)
   4  the server could not be reached or timed out
 
-On failure, stdout stays empty and stderr gets one line: drillster-auth: <message> (<code>)`;
+On failure, stdout stays empty and stderr ends with one line: drillster-auth: <message> (<code>)`;
 
 /**
  * Runs `drillster-auth` with `args` (the arguments after the program name) and resolves to the
@@ -86,10 +87,15 @@ function findCommand(name: string): Command {
   return command;
 }
 
+/**
+ * Scrubbed of secrets, then of control characters: a server's `error_description` must not
+ * drive the terminal, and escaping first could split a secret that scrubbing would catch.
+ */
 function report(error: unknown, io: CliIo, secrets: Secrets): void {
-  io.stderr.write(`${secrets.redact(describeError(error))}\n`);
+  io.stderr.write(`${escapeControl(secrets.redact(describeError(error)))}\n`);
   if (debugEnabled(io.env.DEBUG)) {
-    io.stderr.write(`${secrets.redact(stackTrace(error))}\n`);
+    const lines = secrets.redact(stackTrace(error)).split('\n');
+    io.stderr.write(`${lines.map(escapeControl).join('\n')}\n`);
   }
 }
 

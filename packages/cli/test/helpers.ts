@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { expect } from 'vitest';
 
 /** The built executable; tests run what users run. */
@@ -72,6 +73,44 @@ export function pemBodyLines(pem: string): string[] {
     .filter((line) => line.length >= 16);
 }
 
+/** What a {@link startServer} handler answers. */
+export interface CannedResponse {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A server of our own on loopback, for answers the mock Drillster does not give (a hostile
+ * echo of the request, a 503 from the metadata). The handler gets the request and its body.
+ */
+export async function startServer(
+  handler: (request: import('node:http').IncomingMessage, body: string) => Promise<CannedResponse>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(async (request, response) => {
+    let body = '';
+    for await (const chunk of request) body += chunk;
+    const answer = await handler(request, body);
+    response.writeHead(answer.status, {
+      'content-type': 'application/json',
+      ...answer.headers,
+    });
+    response.end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /** A loopback port nothing listens on: bound once by us, then closed. */
 export async function closedPort(): Promise<number> {
   const { createServer } = await import('node:net');
@@ -85,18 +124,26 @@ export async function closedPort(): Promise<number> {
 
 /**
  * Checks the failure contract: the exit code, an empty stdout, exactly one stderr line in the
- * `drillster-auth: <message> (<code>)` shape, and none of `secrets` anywhere in stderr.
- * Returns that line.
+ * `drillster-auth: <message> (<code>)` shape, and none of `secrets` anywhere in stderr, in any
+ * encoding (the leak scan). Returns that line.
  */
 export function expectFailure(
   result: RunResult,
   exitCode: number,
   code: string,
-  secrets: readonly string[],
+  secrets: readonly (string | undefined)[],
 ): string {
   expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: exitCode });
   expect(result.stdout).toBe('');
   expect(result.stderr).toMatch(new RegExp(`^drillster-auth: [^\\n]+ \\(${code}\\)\\n$`));
-  for (const secret of secrets) expect(result.stderr).not.toContain(secret);
+  const named = Object.fromEntries(secrets.map((secret, index) => [`secret #${index}`, secret]));
+  expectNoLeaks(result.stderr, named, 'stderr');
   return result.stderr.trimEnd();
+}
+
+/** The first stderr line, when it is the warning that `flag` shows in `ps`; `result` without it. */
+export function withoutPsWarning(result: RunResult, flag: string): RunResult {
+  const [first, ...rest] = result.stderr.split('\n');
+  expect(first).toMatch(new RegExp(`^drillster-auth: warning: ${flag} .*\`ps\``));
+  return { ...result, stderr: rest.join('\n') };
 }

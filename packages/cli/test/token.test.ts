@@ -1,5 +1,5 @@
 import type { MockClient, MockManagedUser, MockServiceAccount } from '@drillster-auth/testing';
-import { startMockDrillster } from '@drillster-auth/testing/node';
+import { expectNoLeaks, startMockDrillster } from '@drillster-auth/testing/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CORRUPT_KEY_FILE,
@@ -9,6 +9,7 @@ import {
   type RunResult,
   run,
   tempDir,
+  withoutPsWarning,
 } from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startMockDrillster>>;
@@ -20,7 +21,7 @@ let keyFile: string;
 let secretFile: string;
 /** Everything `token` needs, from the environment. */
 let env: Record<string, string>;
-/** What must never show on stderr. */
+/** What must never show on stderr, whatever the run. */
 let secrets: string[];
 
 beforeAll(async () => {
@@ -37,8 +38,17 @@ beforeAll(async () => {
     DRILLSTER_CLIENT_SECRET: client.clientSecret,
     DRILLSTER_ISSUER: server.issuer,
   };
-  secrets = [client.clientSecret, ...pemBodyLines(account.keyFile.privateKey)];
+  secrets = [
+    client.clientSecret,
+    account.keyFile.privateKey,
+    ...pemBodyLines(account.keyFile.privateKey),
+  ];
 });
+
+/** What must never show on stderr after a run: {@link secrets} and the assertion it sent. */
+function leakables(): (string | undefined)[] {
+  return [...secrets, server.mock.stats.lastAssertion];
+}
 
 afterEach(() => {
   server.mock.clearFaults();
@@ -109,19 +119,22 @@ describe('token', () => {
       DRILLSTER_ISSUER: `http://127.0.0.1:${await closedPort()}`,
     };
     const token = onlyLine(
-      await run(
-        [
-          'token',
-          '--key-file',
-          keyFile,
-          '--client-id',
-          client.clientId,
-          '--client-secret',
-          client.clientSecret,
-          '--issuer',
-          server.issuer,
-        ],
-        wrongEnv,
+      withoutPsWarning(
+        await run(
+          [
+            'token',
+            '--key-file',
+            keyFile,
+            '--client-id',
+            client.clientId,
+            '--client-secret',
+            client.clientSecret,
+            '--issuer',
+            server.issuer,
+          ],
+          wrongEnv,
+        ),
+        '--client-secret',
       ),
     );
     expect(await apiStatus(`Bearer ${token}`)).toBe(200);
@@ -130,17 +143,26 @@ describe('token', () => {
   it('takes a flag value that starts with a dash', async () => {
     const dashed = server.mock.registerClient({ clientSecret: '-starts-with-a-dash-0123456789' });
     const token = onlyLine(
-      await run(
-        ['token', '--client-id', dashed.clientId, '--client-secret', dashed.clientSecret],
-        env,
+      withoutPsWarning(
+        await run(
+          ['token', '--client-id', dashed.clientId, '--client-secret', dashed.clientSecret],
+          env,
+        ),
+        '--client-secret',
       ),
     );
     expect(await apiStatus(`Bearer ${token}`)).toBe(200);
   });
 
   it('a wrong secret flag beats the right one in the environment', async () => {
-    const result = await run(['token', '--client-secret', 'wrong-secret-value'], env);
-    const line = expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', [...secrets, 'wrong-secret-value']);
+    const result = withoutPsWarning(
+      await run(['token', '--client-secret', 'wrong-secret-value'], env),
+      '--client-secret',
+    );
+    const line = expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', [
+      ...leakables(),
+      'wrong-secret-value',
+    ]);
     expect(line).toContain('invalid_client');
     expect(server.mock.stats.rejections.invalid_client).toBe(1);
   });
@@ -167,7 +189,7 @@ describe('token', () => {
   });
 
   it('exits 2 naming what is missing when there is no configuration', async () => {
-    const line = expectFailure(await run(['token']), 2, 'ERR_MISSING_CONFIG', secrets);
+    const line = expectFailure(await run(['token']), 2, 'ERR_MISSING_CONFIG', leakables());
     expect(line).toContain('DRILLSTER_KEY_FILE');
     expect(line).toContain('DRILLSTER_CLIENT_ID');
     expect(line).toContain('--client-secret-file');
@@ -177,25 +199,31 @@ describe('token', () => {
     const result = await run(['token', '--key-file', CORRUPT_KEY_FILE], env);
     const { readFile } = await import('node:fs/promises');
     const corrupt = JSON.parse(await readFile(CORRUPT_KEY_FILE, 'utf8')).privateKey;
-    expectFailure(result, 2, 'ERR_KEY_FILE_MALFORMED_KEY', [...secrets, ...pemBodyLines(corrupt)]);
+    expectFailure(result, 2, 'ERR_KEY_FILE_MALFORMED_KEY', [
+      ...leakables(),
+      ...pemBodyLines(corrupt),
+    ]);
     expect(server.mock.stats.tokenRequests).toBe(0);
   });
 
   it('exits 2 when the key file cannot be read', async () => {
     const result = await run(['token', '--key-file', `${dir.path}/missing.json`], env);
-    expect(expectFailure(result, 2, 'ERR_KEY_FILE_READ', secrets)).toContain('ENOENT');
+    expect(expectFailure(result, 2, 'ERR_KEY_FILE_READ', leakables())).toContain('ENOENT');
   });
 
   it('exits 3 with invalid_client for a wrong secret, and never shows a secret', async () => {
     const result = await run(['token'], { ...env, DRILLSTER_CLIENT_SECRET: 'wrong-secret-value' });
-    const line = expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', [...secrets, 'wrong-secret-value']);
+    const line = expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', [
+      ...leakables(),
+      'wrong-secret-value',
+    ]);
     expect(line).toContain('invalid_client');
     expect(server.mock.stats.rejections.invalid_client).toBe(1);
   });
 
   it('exits 3 with invalid_grant for a subject the service account does not manage', async () => {
     const result = await run(['token', '--subject', 'nobody-we-know'], env);
-    expect(expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', secrets)).toContain('invalid_grant');
+    expect(expectFailure(result, 3, 'ERR_TOKEN_ENDPOINT', leakables())).toContain('invalid_grant');
   });
 
   it('scrubs a secret that the server echoes into its error description', async () => {
@@ -206,7 +234,7 @@ describe('token', () => {
         error_description: `bad client_secret ${client.clientSecret}`,
       }),
     });
-    const line = expectFailure(await run(['token'], env), 3, 'ERR_TOKEN_ENDPOINT', secrets);
+    const line = expectFailure(await run(['token'], env), 3, 'ERR_TOKEN_ENDPOINT', leakables());
     expect(line).toContain('invalid_request');
     expect(line).toContain('[redacted]');
   });
@@ -214,7 +242,7 @@ describe('token', () => {
   it('exits 4 when the token endpoint is unreachable', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}/daas/oauth/token`;
     const result = await run(['token', '--token-endpoint', endpoint], env);
-    expectFailure(result, 4, 'ERR_NETWORK', secrets);
+    expectFailure(result, 4, 'ERR_NETWORK', leakables());
   });
 
   it('exits 4 when discovery cannot reach the issuer', async () => {
@@ -223,14 +251,14 @@ describe('token', () => {
       await run(['token'], { ...env, DRILLSTER_ISSUER: issuer }),
       4,
       'ERR_NETWORK',
-      secrets,
+      leakables(),
     );
   });
 
   it('exits 4 when the token endpoint does not answer within --timeout', async () => {
     server.mock.injectFault({ delayMs: 1_000, count: 5 });
     const result = await run(['token', '--timeout', '100'], env);
-    expectFailure(result, 4, 'ERR_TIMEOUT', secrets);
+    expectFailure(result, 4, 'ERR_TIMEOUT', leakables());
   });
 
   it('with DEBUG=drillster-auth adds a stack trace, still without secrets', async () => {
@@ -243,20 +271,22 @@ describe('token', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.split('\n')[0]).toMatch(/invalid_client.*\(ERR_TOKEN_ENDPOINT\)$/);
     expect(result.stderr).toMatch(/\n\s+at /);
-    for (const secret of [...secrets, 'wrong-secret-value']) {
-      expect(result.stderr).not.toContain(secret);
-    }
+    expectNoLeaks(
+      result.stderr,
+      Object.fromEntries([...leakables(), 'wrong-secret-value'].map((s, i) => [`#${i}`, s])),
+      'stderr',
+    );
   });
 
   it('exits 2 for usage errors', async () => {
-    expectFailure(await run(['token', '--format', 'xml'], env), 2, 'ERR_USAGE', secrets);
-    expectFailure(await run(['token', '--no-such-flag'], env), 2, 'ERR_USAGE', secrets);
-    expectFailure(await run(['token', '--timeout', 'soon'], env), 2, 'ERR_USAGE', secrets);
+    expectFailure(await run(['token', '--format', 'xml'], env), 2, 'ERR_USAGE', leakables());
+    expectFailure(await run(['token', '--no-such-flag'], env), 2, 'ERR_USAGE', leakables());
+    expectFailure(await run(['token', '--timeout', 'soon'], env), 2, 'ERR_USAGE', leakables());
     expectFailure(
       await run(['token', '--client-secret', 'x', '--client-secret-file', secretFile], env),
       2,
       'ERR_USAGE',
-      secrets,
+      leakables(),
     );
   });
 });
@@ -303,9 +333,9 @@ describe('assertion', () => {
       await run(['assertion', '--key-file', CORRUPT_KEY_FILE], env),
       2,
       'ERR_KEY_FILE_MALFORMED_KEY',
-      secrets,
+      leakables(),
     );
     const issuer = `http://127.0.0.1:${await closedPort()}`;
-    expectFailure(await run(['assertion', '--issuer', issuer], env), 4, 'ERR_NETWORK', secrets);
+    expectFailure(await run(['assertion', '--issuer', issuer], env), 4, 'ERR_NETWORK', leakables());
   });
 });

@@ -33,7 +33,7 @@ Example:
       return 0;
     }
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
-    const auth = createDrillsterAuth(await resolveAuthOptions(parsed, io.env, secrets, false));
+    const auth = createDrillsterAuth(await resolveAuthOptions(parsed, io, secrets, false));
     try {
       const assertion = await auth.createAssertion(subject !== undefined ? { subject } : undefined);
       secrets.add(assertion);

@@ -54,7 +54,7 @@ Example:
     }
     const format = parseFormat(parsed.values.format);
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
-    const options = await resolveAuthOptions(parsed, io.env, secrets, true);
+    const options = await resolveAuthOptions(parsed, io, secrets, true);
     const cacheUrl = nonEmpty(parsed.values.cache) ?? nonEmpty(io.env[ENV.cache]);
     const cache: OpenTokenCache | undefined =
       cacheUrl === undefined ? undefined : await openTokenCache(cacheUrl, io, secrets);
