@@ -1,4 +1,4 @@
-import type { ExitCode } from './exit-codes.js';
+import { type ExitCode, exitCodeOfCliError } from './exit-codes.js';
 
 /** Error codes of {@link CliError}. */
 export type CliErrorCode =
@@ -12,18 +12,13 @@ export type CliErrorCode =
 /** A failure of the command line itself (bad arguments, missing configuration, unreadable files). */
 export class CliError extends Error {
   readonly code: CliErrorCode;
-  /** The process exit code this failure maps to. */
+  /** The process exit code this failure maps to, from the one table in `exit-codes.ts`. */
   readonly exitCode: ExitCode;
 
-  constructor(
-    code: CliErrorCode,
-    message: string,
-    options?: { cause?: unknown; exitCode?: ExitCode },
-  ) {
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    // Every CLI error is the caller's to fix, hence usage (2) unless told otherwise.
-    this.exitCode = options?.exitCode ?? 2;
+    this.exitCode = exitCodeOfCliError(code);
     this.name = new.target.name;
   }
 }

@@ -1,5 +1,5 @@
-import { DrillsterAuthError } from '@drillster-auth/core';
-import { CliError } from './errors.js';
+import { DrillsterAuthError, type DrillsterAuthErrorCode } from '@drillster-auth/core';
+import { CliError, type CliErrorCode } from './errors.js';
 
 /** Exit codes of the `drillster-auth` command. */
 export const EXIT_CODES = {
@@ -7,35 +7,81 @@ export const EXIT_CODES = {
   ok: 0,
   /** Something nobody planned for; run with `DEBUG=drillster-auth` for a stack trace. */
   unexpected: 1,
-  /** Bad usage, missing or invalid configuration, or an unusable key file. */
+  /** Bad usage, missing or invalid configuration, or an unusable key file: yours to fix. */
   usage: 2,
-  /** The token endpoint refused the request (an OAuth error such as `invalid_grant`, or an HTTP error status). */
+  /** The token endpoint refused the request (an OAuth error such as `invalid_grant`, or another 4xx). */
   refused: 3,
-  /** The server could not be reached or did not answer in time. */
+  /**
+   * The server is unavailable for now: it could not be reached, did not answer in time, or
+   * answered 408, 429 or 5xx (discovery included) after the retries. Trying later may work.
+   */
   unreachable: 4,
+  /** The server answered, but with something unusable: a malformed or oversized response. */
+  badResponse: 5,
 } as const;
 
 /** One of {@link EXIT_CODES}. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
+/**
+ * The exit code of every error code, in one place. An HTTP status that says "try later" on an
+ * error that carries one turns it into {@link EXIT_CODES.unreachable} (see {@link exitCodeFor}).
+ * Typed so that a code added to the core or the CLI without an entry here fails to compile.
+ */
+const EXIT_CODE_OF = {
+  ERR_USAGE: EXIT_CODES.usage,
+  ERR_MISSING_CONFIG: EXIT_CODES.usage,
+  ERR_INVALID_CONFIG: EXIT_CODES.usage,
+  ERR_KEY_FILE_READ: EXIT_CODES.usage,
+  ERR_SECRET_FILE_READ: EXIT_CODES.usage,
+  // The port is taken or not ours: choose another.
+  ERR_LISTEN: EXIT_CODES.usage,
+  ERR_KEY_FILE_INVALID_JSON: EXIT_CODES.usage,
+  ERR_KEY_FILE_MISSING_FIELD: EXIT_CODES.usage,
+  ERR_KEY_FILE_INVALID_FIELD: EXIT_CODES.usage,
+  ERR_KEY_FILE_NOT_PKCS8: EXIT_CODES.usage,
+  ERR_KEY_FILE_MALFORMED_KEY: EXIT_CODES.usage,
+  ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE: EXIT_CODES.usage,
+  ERR_KEY_FILE_WEAK_KEY: EXIT_CODES.usage,
+  ERR_INVALID_OPTIONS: EXIT_CODES.usage,
+  ERR_INSECURE_ENDPOINT: EXIT_CODES.usage,
+  // No metadata, or metadata that is no use: the issuer is wrong (unless the status says "later").
+  ERR_DISCOVERY: EXIT_CODES.usage,
+  // The server answered, but not as the issuer we were told to trust: the issuer is misconfigured.
+  ERR_ISSUER_MISMATCH: EXIT_CODES.usage,
+  ERR_TOKEN_ENDPOINT: EXIT_CODES.refused,
+  ERR_NETWORK: EXIT_CODES.unreachable,
+  ERR_TIMEOUT: EXIT_CODES.unreachable,
+  ERR_INVALID_TOKEN_RESPONSE: EXIT_CODES.badResponse,
+  ERR_RESPONSE_TOO_LARGE: EXIT_CODES.badResponse,
+  // The CLI aborts nothing: an abort is as unplanned as a bug.
+  ERR_ABORTED: EXIT_CODES.unexpected,
+  ERR_UNEXPECTED: EXIT_CODES.unexpected,
+} as const satisfies Record<
+  DrillsterAuthErrorCode | CliErrorCode | 'ERR_RESPONSE_TOO_LARGE',
+  ExitCode
+>;
+
+/** Statuses that mean "not now" rather than "not this request": the core retries them too. */
+function isTransientStatus(status: unknown): boolean {
+  return typeof status === 'number' && (status === 408 || status === 429 || status >= 500);
+}
+
 /** The exit code that tells a script what kind of failure `error` is. */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (!(error instanceof DrillsterAuthError)) return EXIT_CODES.unexpected;
-  if (error.code.startsWith('ERR_KEY_FILE_')) return EXIT_CODES.usage;
-  switch (error.code) {
-    case 'ERR_INVALID_OPTIONS':
-    case 'ERR_INSECURE_ENDPOINT':
-    // The server answered, but not as an issuer we were told to trust: the issuer is misconfigured.
-    case 'ERR_DISCOVERY':
-    case 'ERR_ISSUER_MISMATCH':
-      return EXIT_CODES.usage;
-    case 'ERR_TOKEN_ENDPOINT':
-      return EXIT_CODES.refused;
-    case 'ERR_NETWORK':
-    case 'ERR_TIMEOUT':
-      return EXIT_CODES.unreachable;
-    default:
-      return EXIT_CODES.unexpected;
+  const code = error.code as keyof typeof EXIT_CODE_OF;
+  if (
+    (code === 'ERR_TOKEN_ENDPOINT' || code === 'ERR_DISCOVERY') &&
+    isTransientStatus((error as { status?: unknown }).status)
+  ) {
+    return EXIT_CODES.unreachable;
   }
+  return EXIT_CODE_OF[code] ?? EXIT_CODES.unexpected;
+}
+
+/** The exit code of a {@link CliError} code. */
+export function exitCodeOfCliError(code: CliErrorCode): ExitCode {
+  return EXIT_CODE_OF[code];
 }

@@ -34,7 +34,8 @@ Exit codes:
   1  unexpected failure (set DEBUG=drillster-auth for a stack trace)
   2  usage, configuration or key file error
   3  the token endpoint refused the request (e.g. invalid_grant, invalid_client)
-  4  the server could not be reached or timed out
+  4  the server is unavailable: unreachable, timed out, or 408/429/5xx after retries; try later
+  5  the server answered with something unusable (a malformed or oversized response)
 
 On failure, stdout stays empty and stderr ends with one line: drillster-auth: <message> (<code>)`;
 

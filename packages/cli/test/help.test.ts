@@ -10,7 +10,8 @@ describe('help and version', () => {
       const result = await run([flag]);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       for (const command of COMMANDS) expect(result.stdout).toContain(`  ${command} `);
-      expect(result.stdout).toMatch(/^ {2}4 {2}the server could not be reached/m);
+      expect(result.stdout).toMatch(/^ {2}4 {2}the server is unavailable/m);
+      expect(result.stdout).toMatch(/^ {2}5 {2}the server answered with something unusable/m);
     }
   });
 

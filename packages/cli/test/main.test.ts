@@ -1,5 +1,6 @@
+import { DiscoveryError, DrillsterAuthError, NetworkError } from '@drillster-auth/core';
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, main } from '../src/index.js';
+import { CliError, EXIT_CODES, exitCodeFor, main } from '../src/index.js';
 
 /** `main` as a library: output goes to the sinks given, the exit code comes back. */
 function sinks() {
@@ -38,5 +39,34 @@ describe('main()', () => {
     controller.abort();
     expect(await running).toBe(0);
     await expect(fetch(`${info.issuer}/.well-known/oauth-authorization-server`)).rejects.toThrow();
+  });
+});
+
+describe('exitCodeFor()', () => {
+  it('maps each error by its cause', () => {
+    const cases: [unknown, number][] = [
+      [new CliError('ERR_LISTEN', 'port taken'), 2],
+      [new DiscoveryError('ERR_DISCOVERY', 'no metadata'), 2],
+      [new DiscoveryError('ERR_ISSUER_MISMATCH', 'another issuer'), 2],
+      // However the core marks a discovery failure as transient, it is "try later", not "fix it".
+      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 503'), { status: 503 }), 4],
+      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 429'), { status: 429 }), 4],
+      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 410'), { status: 410 }), 2],
+      [new NetworkError('ERR_NETWORK', 'reset'), 4],
+      [new NetworkError('ERR_TIMEOUT', 'slow'), 4],
+      [new DrillsterAuthError('ERR_RESPONSE_TOO_LARGE' as never, 'huge'), 5],
+      [new DrillsterAuthError('ERR_INVALID_TOKEN_RESPONSE', 'bad'), 5],
+      [new DrillsterAuthError('ERR_ABORTED', 'aborted'), 1],
+      [new DrillsterAuthError('ERR_SOMETHING_NEW' as never, 'new'), 1],
+      [new Error('bug'), 1],
+      ['not even an error', 1],
+    ];
+    for (const [error, code] of cases) {
+      expect({ error: String(error), code: exitCodeFor(error) }).toEqual({
+        error: String(error),
+        code,
+      });
+    }
+    expect(Object.values(EXIT_CODES)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });

@@ -8,6 +8,7 @@ import {
   pemBodyLines,
   type RunResult,
   run,
+  startServer,
   tempDir,
   withoutPsWarning,
 } from './helpers.js';
@@ -288,6 +289,39 @@ describe('token', () => {
       'ERR_USAGE',
       leakables(),
     );
+  });
+});
+
+describe('exit codes by cause', () => {
+  it('exits 4, not 3, when the token endpoint is unavailable (503) through every retry', async () => {
+    server.mock.injectFault({ status: 503, count: 3, body: '{"error":"temporarily_unavailable"}' });
+    const result = await run(['token'], env);
+    expectFailure(result, 4, 'ERR_TOKEN_ENDPOINT', leakables());
+    expect(server.mock.stats.tokenRequests).toBe(3);
+  });
+
+  it('exits 3 for a 4xx that is no OAuth error, such as a proxy page', async () => {
+    server.mock.injectFault({ status: 403, body: '<html>Forbidden</html>' });
+    expectFailure(await run(['token'], env), 3, 'ERR_TOKEN_ENDPOINT', leakables());
+  });
+
+  it('exits 5 when the token endpoint answers 2xx with something unusable', async () => {
+    server.mock.injectFault({ status: 200, body: '{"access_token": 42' });
+    expectFailure(await run(['token'], env), 5, 'ERR_INVALID_TOKEN_RESPONSE', leakables());
+  });
+
+  it('exits 2 when the issuer has no metadata: the issuer is wrong', async () => {
+    const wrong = await startServer(async () => ({ status: 404, body: '{}' }));
+    try {
+      expectFailure(
+        await run(['token'], { ...env, DRILLSTER_ISSUER: wrong.url }),
+        2,
+        'ERR_DISCOVERY',
+        leakables(),
+      );
+    } finally {
+      await wrong.close();
+    }
   });
 });
 
