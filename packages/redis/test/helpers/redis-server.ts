@@ -15,6 +15,8 @@ export interface PrivateRedis {
   /** Freezes the server (SIGSTOP): connections stay open and nothing answers. */
   pause(): void;
   resume(): void;
+  /** Resumes it if paused and starts it if killed, so a test leaves it as it found it, even when failing. */
+  restore(): Promise<void>;
 }
 
 /** Starts `redis-server` on a free loopback port, without persistence. */
@@ -57,6 +59,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await exited;
   };
 
+  const resume = () => {
+    child?.kill('SIGCONT');
+  };
+
   await start();
   return {
     port,
@@ -64,7 +70,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     kill,
     start,
     pause: () => child?.kill('SIGSTOP'),
-    resume: () => child?.kill('SIGCONT'),
+    resume,
+    async restore() {
+      resume();
+      if (child === undefined) await start();
+    },
   };
 }
 
