@@ -6,10 +6,12 @@ import type { DrillsterAxiosOptions } from './options.js';
 /**
  * Makes `instance` send Drillster access tokens from `auth`: requests to allowed origins get
  * `Authorization: Bearer <token>` unless they already have an `Authorization` header, and a 401
- * answer is retried once with a new token.
+ * answer from the origin that got the token is retried once with a new token. Answers and errors
+ * of those requests show the header as `Bearer [redacted]`.
  *
  * @returns A function that removes both interceptors again.
- * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL.
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL
+ * or `subject` is given but not a non-empty string.
  *
  * @example
  * ```ts
@@ -23,9 +25,13 @@ export function attachDrillsterAuth(
   auth: DrillsterAuth,
   options?: DrillsterAxiosOptions,
 ): () => void {
-  const { onRequest, onResponseError } = createDrillsterInterceptors(instance, auth, options);
+  const { onRequest, onResponse, onResponseError } = createDrillsterInterceptors(
+    instance,
+    auth,
+    options,
+  );
   const request = instance.interceptors.request.use(onRequest);
-  const response = instance.interceptors.response.use(undefined, onResponseError);
+  const response = instance.interceptors.response.use(onResponse, onResponseError);
   return () => {
     instance.interceptors.request.eject(request);
     instance.interceptors.response.eject(response);

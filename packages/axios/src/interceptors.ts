@@ -1,6 +1,5 @@
-import { AbortError, type DrillsterAuth } from '@drillster-auth/core';
+import { AbortError, type DrillsterAuth, textOption } from '@drillster-auth/core';
 import {
-  type AxiosError,
   AxiosHeaders,
   type AxiosInstance,
   type AxiosResponse,
@@ -9,7 +8,9 @@ import {
 } from 'axios';
 import { createOriginPolicy } from './allowed-origins.js';
 import type { DrillsterAxiosOptions } from './options.js';
+import { redactToken } from './redact.js';
 import { requestOrigin } from './request-origin.js';
+import { answerOrigin, trackFinalUrl } from './response-origin.js';
 
 /** The two interceptors behind {@link attachDrillsterAuth}, for registering them yourself. */
 export interface DrillsterInterceptors {
@@ -20,9 +21,15 @@ export interface DrillsterInterceptors {
    */
   onRequest: (config: InternalAxiosRequestConfig) => Promise<InternalAxiosRequestConfig>;
   /**
-   * Response error interceptor: on a 401 to a request that carried our token, forgets that token
-   * and sends the request once more, through the same instance, with a new one. Any other error
-   * is passed on unchanged.
+   * Response interceptor: on an answer to a request that carried our token, the config's
+   * `Authorization` header becomes `Bearer [redacted]` and the raw `request` no longer shows the
+   * token, so a logged answer does not print it.
+   */
+  onResponse: (response: AxiosResponse) => AxiosResponse;
+  /**
+   * Response error interceptor: on a 401 from the origin that received our token, forgets that
+   * token and sends the request once more, through the same instance, with a new one. Errors of
+   * requests that carried our token are redacted as answers are; other errors pass unchanged.
    */
   onResponseError: (error: unknown) => Promise<AxiosResponse>;
 }
@@ -30,6 +37,8 @@ export interface DrillsterInterceptors {
 interface SentToken {
   subject: string | undefined;
   accessToken: string;
+  /** Where the token went; only an answer from there may judge it. */
+  origin: string;
 }
 
 /**
@@ -40,7 +49,8 @@ interface SentToken {
  * Tokens come from `auth`, so every instance sharing one `auth` shares its cache and its single
  * token request: after a rejected token, concurrent 401s cause one token request in all.
  *
- * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL.
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL
+ * or `subject` is given but not a non-empty string.
  */
 export function createDrillsterInterceptors(
   instance: AxiosInstance,
@@ -48,6 +58,8 @@ export function createDrillsterInterceptors(
   options: DrillsterAxiosOptions = {},
 ): DrillsterInterceptors {
   const allowed = createOriginPolicy(instance, options.allowedOrigins);
+  const defaultSubject =
+    options.subject === undefined ? undefined : textOption(options.subject, 'subject');
   // Keyed by the config object axios hands to the adapter and puts on its errors; a token is
   // recorded only when we added it, so a caller's own Authorization header is never retried.
   const sent = new WeakMap<InternalAxiosRequestConfig, SentToken>();
@@ -60,7 +72,10 @@ export function createDrillsterInterceptors(
     if (headers.get('Authorization') != null) return config;
     const origin = requestOrigin(config);
     if (origin === undefined || !allowed(origin)) return config;
-    const subject = config.drillster?.subject ?? options.subject;
+    // Only `undefined` falls back: a `null` or `''` (from `user?.id`) goes to core, which refuses
+    // it, instead of quietly becoming the service account.
+    const requested = config.drillster?.subject;
+    const subject = requested === undefined ? defaultSubject : requested;
     const signal = abortSignal(config.signal);
     // Core would still start a token request for an already aborted signal, and nobody would
     // await it; refusing here also keeps the answer the same as for an abort while waiting.
@@ -71,8 +86,15 @@ export function createDrillsterInterceptors(
     }
     const token = await auth.getAccessToken({ subject, signal });
     headers.set('Authorization', `Bearer ${token.accessToken}`);
-    sent.set(config, { subject, accessToken: token.accessToken });
+    trackFinalUrl(config);
+    sent.set(config, { subject, accessToken: token.accessToken, origin });
     return config;
+  };
+
+  const onResponse = (response: AxiosResponse): AxiosResponse => {
+    const token = sent.get(response.config);
+    if (token !== undefined) redactToken(response.config, token.accessToken, [response]);
+    return response;
   };
 
   const onResponseError = async (error: unknown): Promise<AxiosResponse> => {
@@ -80,9 +102,15 @@ export function createDrillsterInterceptors(
     const config = error.config;
     const token = sent.get(config);
     if (token === undefined) throw error;
-    if (error.response?.status !== 401 || config.drillster?.retry === false) {
-      throw redactToken(error, config);
-    }
+    const response = error.response;
+    const judged =
+      response?.status === 401 &&
+      config.drillster?.retry !== false &&
+      // After a redirect the 401 may come from elsewhere; only the origin that got the token
+      // can say it is bad. When the adapter does not tell where the answer came from, no retry.
+      answerOrigin(response, token.origin) === token.origin;
+    redactToken(config, token.accessToken, [error, response]);
+    if (!judged) throw error;
     // Only the first 401 per token forgets it; the others find a newer token (or the one request
     // already fetching it) and retry with that, never with the token that failed.
     await auth.invalidate(token.subject, { accessToken: token.accessToken });
@@ -95,31 +123,8 @@ export function createDrillsterInterceptors(
     });
   };
 
-  return { onRequest, onResponseError };
+  return { onRequest, onResponse, onResponseError };
 }
-
-/**
- * Keeps the token we added out of what a logged error shows: axios puts the request config (with
- * its headers) and the raw request (with the header bytes) on its errors, and both print in
- * `util.inspect` and `JSON.stringify`. The header becomes `Bearer [redacted]`; `request` stays
- * readable but is no longer enumerable.
- */
-function redactToken(error: AxiosError, config: InternalAxiosRequestConfig): AxiosError {
-  config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
-  for (const holder of [error, error.response]) {
-    if (holder && Object.hasOwn(holder, 'request')) {
-      Object.defineProperty(holder, 'request', {
-        value: holder.request,
-        enumerable: false,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
-  return error;
-}
-
-const REDACTED_BEARER = 'Bearer [redacted]';
 
 function abortSignal(signal: InternalAxiosRequestConfig['signal']): AbortSignal | undefined {
   // axios accepts any AbortSignal-like object; core needs the real thing.

@@ -1,8 +1,10 @@
 /** Per-request settings, passed as the `drillster` field of an axios request config. */
 export interface DrillsterRequestOptions {
   /**
-   * Whom the token is for: a managed user's id, email or third-party id. Default: the
-   * `subject` of {@link DrillsterAxiosOptions}, else the service account itself.
+   * Whom the token is for: a managed user's id, email or third-party id. Default (only when
+   * left out or `undefined`): the `subject` of {@link DrillsterAxiosOptions}, else the service
+   * account itself. `null`, `''` or a non-string is refused with core's `ConfigurationError`
+   * `ERR_INVALID_OPTIONS`, never read as the service account.
    */
   subject?: string;
   /** Send this request without a Drillster token. Default `false`. */
@@ -17,8 +19,8 @@ export interface DrillsterRequestOptions {
 /** Options of {@link attachDrillsterAuth} and {@link createDrillsterInterceptors}. */
 export interface DrillsterAxiosOptions {
   /**
-   * Default subject of requests that do not name one in `config.drillster.subject`.
-   * Default: the service account itself.
+   * Default subject of requests that do not name one in `config.drillster.subject`; a
+   * non-empty string. Default: the service account itself.
    */
   subject?: string;
   /**

@@ -49,6 +49,9 @@ export interface Gateway extends Recorder {
   hold: Promise<void>;
 }
 
+/** Query parameter that makes the gateway answer 302 to its (URL) value instead. */
+export const REDIRECT_PARAM = 'redirect-to';
+
 export async function startGateway(server: RunningMockDrillster): Promise<Gateway> {
   const gateway = {
     revoked: new Set<string>(),
@@ -57,6 +60,8 @@ export async function startGateway(server: RunningMockDrillster): Promise<Gatewa
   } as Gateway;
   const recorder = await listen(async (path, headers) => {
     if (path.includes('hold=1')) await gateway.hold;
+    const location = new URL(path, 'http://gateway').searchParams.get(REDIRECT_PARAM);
+    if (location !== null) return { status: 302, headers: { location }, body: '' };
     const authorization = headers.authorization;
     const token = authorization?.replace(/^Bearer /i, '');
     if (token !== undefined && (gateway.rejectAll || gateway.revoked.has(token))) {
@@ -84,6 +89,15 @@ export async function startGateway(server: RunningMockDrillster): Promise<Gatewa
 /** A server on another origin that answers every request with 200 `{}`. */
 export function startRecorder(): Promise<Recorder> {
   return listen(async () => ({ status: 200, headers: {}, body: '{}' }));
+}
+
+/** A server on another origin that refuses every request with a bearer 401. */
+export function startRefuser(): Promise<Recorder> {
+  return listen(async () => ({
+    status: 401,
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    body: '{"error":"invalid_token"}',
+  }));
 }
 
 type Handler = (

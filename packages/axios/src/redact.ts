@@ -1,0 +1,69 @@
+import { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
+
+/** What our `Authorization` header reads once the request it went out with has been answered. */
+export const REDACTED_BEARER = 'Bearer [redacted]';
+
+/**
+ * Keeps `accessToken` out of what a logged answer or error shows. axios puts the request config
+ * (with its headers) and the raw request (with the header bytes) on both, and they print in
+ * `util.inspect` and `JSON.stringify`. The request has been sent by now, so nothing needs the
+ * header any more: the config's header becomes `Bearer [redacted]`, the raw request's copies of
+ * it are overwritten, and `request` stays readable but is no longer enumerable.
+ *
+ * @param holders - The answer and/or the error that carry `config` and `request`.
+ */
+export function redactToken(
+  config: InternalAxiosRequestConfig,
+  accessToken: string,
+  holders: readonly unknown[],
+): void {
+  config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
+  for (const holder of holders) {
+    if (typeof holder !== 'object' || holder === null || !Object.hasOwn(holder, 'request')) {
+      continue;
+    }
+    const request: unknown = (holder as { request: unknown }).request;
+    scrubRawRequest(request, accessToken);
+    Object.defineProperty(holder, 'request', {
+      value: request,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+/** Overwrites the token in each place an adapter's raw request keeps the header it sent. */
+function scrubRawRequest(request: unknown, accessToken: string): void {
+  if (typeof request !== 'object' || request === null) return;
+  const bearer = `Bearer ${accessToken}`;
+  // fetch adapter: the `Request` it sent. Its headers are mutable (guard "request").
+  if (typeof Request !== 'undefined' && request instanceof Request) {
+    if (request.headers.get('authorization') === bearer) {
+      request.headers.set('authorization', REDACTED_BEARER);
+    }
+    return;
+  }
+  const raw = request as Record<PropertyKey, unknown> & { _redirectable?: unknown };
+  // http adapter (Node's ClientRequest): `_header` holds the header block as sent, and the
+  // `kOutHeaders` symbol the header map that `getHeader` reads. Both only describe the past now.
+  if (typeof raw._header === 'string')
+    raw._header = raw._header.replaceAll(bearer, REDACTED_BEARER);
+  for (const symbol of Object.getOwnPropertySymbols(raw)) {
+    if (symbol.description === 'kOutHeaders') scrubHeaderValues(raw[symbol], bearer);
+  }
+  // follow-redirects (the http adapter unless `maxRedirects` is 0) keeps the options the hops
+  // were made with on the RedirectableRequest it links as `_redirectable`.
+  const options = (raw._redirectable as { _options?: { headers?: unknown } } | undefined)?._options;
+  scrubHeaderValues(options?.headers, bearer);
+}
+
+/** Replaces `bearer` in a header object: values as strings, or `[name, value]` pairs as in Node. */
+function scrubHeaderValues(headers: unknown, bearer: string): void {
+  if (typeof headers !== 'object' || headers === null) return;
+  const record = headers as Record<string, unknown>;
+  for (const [name, value] of Object.entries(record)) {
+    if (value === bearer) record[name] = REDACTED_BEARER;
+    else if (Array.isArray(value) && value[1] === bearer) value[1] = REDACTED_BEARER;
+  }
+}
