@@ -58,6 +58,18 @@ export function packAll(): Promise<Tarballs> {
 }
 
 async function pack(): Promise<Tarballs> {
+  const packages = await readdir(join(repoRoot, 'packages'));
+  // pnpm packs whatever dist/ holds; a package not built (or being rebuilt) would install broken.
+  for (const name of packages) {
+    const manifest = JSON.parse(
+      await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8'),
+    ) as { main?: string };
+    if (manifest.main && !existsSync(join(repoRoot, 'packages', name, manifest.main))) {
+      throw new Error(
+        `packages/${name}/${manifest.main} is missing: build first (turbo run build)`,
+      );
+    }
+  }
   const destination = join(runDir(), 'tarballs');
   await mkdir(destination, { recursive: true });
   await runOk(
@@ -75,7 +87,7 @@ async function pack(): Promise<Tarballs> {
     { cwd: repoRoot, timeout: 120_000 },
   );
   const tarballs: Record<string, string> = {};
-  for (const name of await readdir(join(repoRoot, 'packages'))) {
+  for (const name of packages) {
     const manifest = JSON.parse(
       await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8'),
     ) as { name: string; version: string; private?: boolean };
