@@ -1,3 +1,9 @@
+export {
+  FAULT_MATRIX_CLIENT_OPTIONS,
+  type FaultCase,
+  type FaultOutcome,
+  faultMatrix,
+} from './fault-matrix.js';
 export { MockDrillster } from './mock-drillster.js';
 export type {
   FaultOptions,

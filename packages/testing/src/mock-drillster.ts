@@ -1,5 +1,5 @@
 import { AccessTokens } from './access-token.js';
-import { FaultQueue } from './faults.js';
+import { delay, FaultQueue, faultResponse } from './faults.js';
 import { accountId, hexId, secret } from './ids.js';
 import { generateKey } from './keys.js';
 import { authorizationServerMetadata, TOKEN_PATH } from './metadata.js';
@@ -50,6 +50,7 @@ export class MockDrillster {
       replay: new ReplayCache(),
       tokens: new AccessTokens(),
       faults: new FaultQueue(),
+      metadataFaults: new FaultQueue(),
       stats: emptyStats(),
       tokenLifetime: checkLifetime(options.tokenLifetime ?? 3600),
       clock: options.clock ?? Date.now,
@@ -65,10 +66,10 @@ export class MockDrillster {
       if (url.pathname.startsWith(API_PREFIX)) {
         return await protectedResource(request, this.#state);
       }
-      const headers = baseHeaders(serverNow(this.#state));
       if (url.pathname === METADATA_PATH && request.method === 'GET') {
-        return json(authorizationServerMetadata(issuer), 200, headers);
+        return await this.#metadata(request, issuer);
       }
+      const headers = baseHeaders(serverNow(this.#state));
       return json(
         { error: 'not_found', error_description: 'No such resource on this server' },
         404,
@@ -82,6 +83,15 @@ export class MockDrillster {
         baseHeaders(this.#state.clock()),
       );
     }
+  }
+
+  async #metadata(request: Request, issuer: string): Promise<Response> {
+    this.#state.stats.metadataRequests += 1;
+    const fault = this.#state.metadataFaults.take();
+    if (fault?.delayMs) await delay(fault.delayMs, request.signal);
+    const headers = baseHeaders(serverNow(this.#state));
+    const injected = fault && faultResponse(fault, headers, new URLSearchParams());
+    return injected ?? json(authorizationServerMetadata(issuer), 200, headers);
   }
 
   /**
@@ -184,20 +194,24 @@ export class MockDrillster {
   }
 
   /**
-   * Applies a fault to the next token-endpoint requests. Faults queue in order; each token request
-   * takes one use of the first. A fault with `dateOffsetMs` and no `count` stays in force until
+   * Applies a fault to the next token-endpoint requests (or metadata requests, with
+   * `endpoint: 'metadata'`). Faults queue in order, one queue per route; each request takes one
+   * use of the first. A fault with `dateOffsetMs` and no `count` stays in force until
    * {@link clearFaults}.
    *
    * @throws RangeError for an impossible fault (status outside 200–599, a status below 400
-   *   without `body`, `count` below 1, negative `delayMs`).
+   *   without `body` or `bodyBytes`, `count` below 1, negative `delayMs`, `bodyBytes` or
+   *   `closeAfterBytes`, an unknown `endpoint`).
    */
   injectFault(fault: FaultOptions): void {
-    this.#state.faults.add(fault);
+    if (fault.endpoint === 'metadata') this.#state.metadataFaults.add(fault);
+    else this.#state.faults.add(fault);
   }
 
-  /** Removes all queued and standing faults. */
+  /** Removes all queued and standing faults, of both routes. */
   clearFaults(): void {
     this.#state.faults.clear();
+    this.#state.metadataFaults.clear();
   }
 
   /**
@@ -234,6 +248,7 @@ export class MockDrillster {
 function emptyStats(): MockStats {
   return {
     tokenRequests: 0,
+    metadataRequests: 0,
     tokensIssued: 0,
     tokenRequestsBySubject: {},
     rejections: {},

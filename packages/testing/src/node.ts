@@ -149,7 +149,43 @@ async function serve(
     return;
   }
   if (res.destroyed) return;
-  const body = new Uint8Array(await response.arrayBuffer());
   res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(body);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  await stream(response.body, req, res);
+}
+
+/**
+ * Writes a body as the client reads it (a fault's huge body costs no memory); a body that fails
+ * part way cuts the connection, as a server that crashes mid-answer does. A body of one chunk is
+ * ended with it, so Node sends it with a `Content-Length`.
+ */
+async function stream(
+  body: ReadableStream<Uint8Array>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const reader = body.getReader();
+  const gone = new Promise<void>((resolve) => res.once('close', resolve));
+  let pending: Uint8Array | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (pending !== undefined && !res.write(pending)) {
+        await Promise.race([new Promise((resolve) => res.once('drain', resolve)), gone]);
+      }
+      pending = value;
+    }
+    if (!res.destroyed) res.end(pending);
+  } catch {
+    // What was read goes out first, so the client sees a body cut short, not no answer.
+    if (pending !== undefined && !res.destroyed) res.write(pending, () => req.socket.destroy());
+    else req.socket.destroy();
+  } finally {
+    reader.cancel().catch(() => {});
+  }
 }

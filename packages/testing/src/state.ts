@@ -10,6 +10,8 @@ export interface ServerState {
   replay: ReplayCache;
   tokens: AccessTokens;
   faults: FaultQueue;
+  /** Faults for the metadata route. */
+  metadataFaults: FaultQueue;
   stats: MockStats;
   /** In seconds. */
   tokenLifetime: number;

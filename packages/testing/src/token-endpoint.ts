@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
 import { validateAssertion } from './assertion.js';
+import { delay, faultResponse } from './faults.js';
 import { JWT_BEARER_GRANT, TOKEN_PATH } from './metadata.js';
 import { baseHeaders, json, oauthError, quote } from './responses.js';
 import type { ServerState } from './state.js';
@@ -22,16 +23,10 @@ export async function tokenEndpoint(
 
   const fault = state.faults.take();
   if (fault?.delayMs) await delay(fault.delayMs, request.signal);
-  if (fault?.dropConnection) return Response.error();
   const now = state.clock() + (fault?.dateOffsetMs ?? 0);
   const headers = baseHeaders(now);
-  if (fault?.retryAfter !== undefined) headers.set('retry-after', String(fault.retryAfter));
-  if (fault?.body !== undefined) {
-    headers.set('content-type', fault.contentType ?? 'application/json');
-    headers.set('cache-control', 'no-store');
-    return new Response(fault.body, { status: fault.status ?? 200, headers });
-  }
-  if (fault?.status !== undefined) return injectedError(fault.status, headers);
+  const injected = fault && faultResponse(fault, headers, form.params);
+  if (injected !== undefined) return injected;
 
   if (form.error !== undefined) return reject(state, 400, 'invalid_request', form.error, headers);
   const { params } = form;
@@ -155,33 +150,4 @@ function reject(
 function rejectClient(state: ServerState, description: string, headers: Headers): Response {
   headers.set('www-authenticate', 'Basic realm="Drillster"');
   return reject(state, 401, 'invalid_client', description, headers);
-}
-
-function injectedError(status: number, headers: Headers): Response {
-  const error = injectedErrorCode(status);
-  if (error === 'invalid_client') headers.set('www-authenticate', 'Basic realm="Drillster"');
-  return oauthError(status, error, `Injected fault: HTTP ${status}`, headers);
-}
-
-function injectedErrorCode(status: number): string {
-  if (status === 500) return 'server_error';
-  if (status > 500) return 'temporarily_unavailable';
-  if (status === 429) return 'slow_down';
-  if (status === 401) return 'invalid_client';
-  if (status === 403) return 'access_denied';
-  return 'invalid_request';
-}
-
-/** Waits `ms`, or less if the client goes away. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -47,10 +47,16 @@ export interface MockManagedUser {
 }
 
 /**
- * A fault for upcoming token-endpoint requests. Fields combine: `{ status: 503, retryAfter: 2 }`
- * answers 503 with `Retry-After: 2`.
+ * A fault for upcoming token-endpoint (or, with `endpoint: 'metadata'`, metadata) requests.
+ * Fields combine: `{ status: 503, retryAfter: 2 }` answers 503 with `Retry-After: 2`.
  */
 export interface FaultOptions {
+  /**
+   * Which route the fault applies to: `token` (`POST /daas/oauth/token`) or `metadata`
+   * (`GET /.well-known/oauth-authorization-server`). Default `token`. Each route has its own
+   * queue; `dateOffsetMs`, `omitExpiresIn` and `tokenType` mean nothing for `metadata`.
+   */
+  endpoint?: 'token' | 'metadata';
   /**
    * Answer with this HTTP status and an RFC 6749 §5.2 body instead of handling the request:
    * `server_error` for 500, `temporarily_unavailable` for other 5xx, `slow_down` for 429,
@@ -67,8 +73,25 @@ export interface FaultOptions {
   retryAfter?: string | number;
   /** Delay before answering, in milliseconds. */
   delayMs?: number;
-  /** Raw body to send instead of handling the request (malformed JSON, an HTML error page, …). */
-  body?: string;
+  /**
+   * Raw body to send instead of handling the request (malformed JSON, an HTML error page, …).
+   * A function gets the request's form fields, `client_secret` and `assertion` included, so a
+   * fault can echo them (a server that quotes the request in its error).
+   */
+  body?: string | ((form: URLSearchParams) => string);
+  /**
+   * Streams a body of this many bytes: `body` (default empty) padded with `A`, produced chunk by
+   * chunk as the client reads, so a huge body costs the server no memory. `Content-Length` is
+   * sent unless `chunked` is set.
+   */
+  bodyBytes?: number;
+  /** With `bodyBytes`: leave out `Content-Length` (chunked transfer encoding). Default `false`. */
+  chunked?: boolean;
+  /**
+   * Cuts the connection after this many bytes of the body, though `Content-Length` announced the
+   * whole body: a truncated response, or a reset in the middle of the body.
+   */
+  closeAfterBytes?: number;
   /** `Content-Type` for `body`. Default `application/json`. */
   contentType?: string;
   /**
@@ -92,6 +115,8 @@ export interface FaultOptions {
 export interface MockStats {
   /** Every POST to the token endpoint, faulted ones included. */
   tokenRequests: number;
+  /** Every GET of the authorization server metadata, faulted ones included. */
+  metadataRequests: number;
   tokensIssued: number;
   /** Token requests by the assertion's `sub`, when the assertion could be decoded. */
   tokenRequestsBySubject: Record<string, number>;

@@ -125,6 +125,67 @@ describe('injectFault', () => {
   });
 });
 
+describe('bodies for the fault matrix', () => {
+  const metadataUrl = () => `${server.url}/.well-known/oauth-authorization-server`;
+
+  it('echoes the request form through a body function', async () => {
+    server.mock.injectFault({
+      status: 400,
+      body: (form) => JSON.stringify({ error: 'invalid_request', echo: form.get('client_secret') }),
+    });
+    const response = await send();
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { echo: string }).echo).toBe(client.clientSecret);
+  });
+
+  it('streams a huge body chunk by chunk, with Content-Length unless chunked', async () => {
+    const bytes = 64 * 1024 * 1024;
+    server.mock.injectFault({ body: '{"access_token":"', bodyBytes: bytes });
+    const sized = await send();
+    expect(sized.headers.get('content-length')).toBe(String(bytes));
+    const reader = sized.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value!.subarray(0, 20))).toBe('{"access_token":"AAA');
+    await reader.cancel();
+
+    server.mock.injectFault({ bodyBytes: 300_000, chunked: true });
+    const chunked = await send();
+    expect(chunked.headers.get('content-length')).toBeNull();
+    expect(chunked.headers.get('transfer-encoding')).toBe('chunked');
+    expect((await chunked.arrayBuffer()).byteLength).toBe(300_000);
+    expect((await send()).status).toBe(200);
+  });
+
+  it('cuts the connection mid-body', async () => {
+    server.mock.injectFault({
+      body: '{"access_token":"abc","token_type":"bearer"}',
+      closeAfterBytes: 10,
+    });
+    const response = await send();
+    expect(response.headers.get('content-length')).toBe('44');
+    await expect(response.text()).rejects.toThrow(TypeError);
+    expect((await send()).status).toBe(200);
+  });
+
+  it('applies metadata faults to the metadata route only, and counts its requests', async () => {
+    server.mock.resetStats();
+    server.mock.injectFault({ endpoint: 'metadata', status: 503, retryAfter: 1 });
+    expect((await send()).status).toBe(200);
+    const unavailable = await fetch(metadataUrl());
+    expect([unavailable.status, unavailable.headers.get('retry-after')]).toEqual([503, '1']);
+    const metadata = await fetch(metadataUrl());
+    expect(((await metadata.json()) as { issuer: string }).issuer).toBe(server.issuer);
+    expect(server.mock.stats.metadataRequests).toBe(2);
+    expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  it('refuses impossible bodies', () => {
+    expect(() => server.mock.injectFault({ bodyBytes: -1 })).toThrow(RangeError);
+    expect(() => server.mock.injectFault({ closeAfterBytes: 1.5 })).toThrow(RangeError);
+    expect(() => server.mock.injectFault({ endpoint: 'elsewhere' as 'token' })).toThrow(RangeError);
+  });
+});
+
 describe('dateOffsetMs', () => {
   const tenMinutes = 600_000;
 

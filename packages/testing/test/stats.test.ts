@@ -46,6 +46,7 @@ it('counts requests, issues, rejections and API calls, without secrets', async (
   expect(server.mock.stats).toBe(stats);
   expect(stats).toEqual({
     tokenRequests: 7,
+    metadataRequests: 0,
     tokensIssued: 2,
     tokenRequestsBySubject: {
       [account.serviceAccountId]: 4,
@@ -67,6 +68,7 @@ it('counts requests, issues, rejections and API calls, without secrets', async (
   expect(server.mock.stats).toBe(stats);
   expect(stats).toEqual({
     tokenRequests: 0,
+    metadataRequests: 0,
     tokensIssued: 0,
     tokenRequestsBySubject: {},
     rejections: {},
