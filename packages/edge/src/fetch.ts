@@ -1,9 +1,13 @@
-import type { DrillsterAuth } from '@drillster-auth/core';
+import { type DrillsterAuth, textOption } from '@drillster-auth/core';
 import { type AuthSource, parseOrigins, resolveAuth } from './options.js';
 
 /** Per-request options of a {@link DrillsterFetch}, under `init.drillster`. */
 export interface DrillsterRequestOptions {
-  /** Whom the token is for: a managed user's id, email or third-party id. Default: the fetch's `subject`, else the service account. */
+  /**
+   * Whom the token is for: a managed user's id, email or third-party id. Default (only when left
+   * out or `undefined`): the fetch's `subject`, else the service account. `null`, `''` or a
+   * non-string is refused with core's `ConfigurationError` `ERR_INVALID_OPTIONS`.
+   */
   subject?: string;
   /** Send this request as it is, without a token. Default `false`. */
   skip?: boolean;
@@ -31,7 +35,7 @@ export interface DrillsterFetchOptions {
    * Default `['https://www.drillster.com']`.
    */
   allowedOrigins?: string[];
-  /** Whom tokens are for when a request does not say. Default: the service account. */
+  /** Whom tokens are for when a request does not say; a non-empty string. Default: the service account. */
   subject?: string;
   /** The `fetch` that sends requests. Default `globalThis.fetch`, looked up at each call. */
   fetch?: typeof fetch;
@@ -48,6 +52,11 @@ export interface DrillsterFetchOptions {
  * next request gets a new one). A 401 from another origin, after a redirect, is returned as it is;
  * `fetch` itself drops `Authorization` on a redirect to another origin.
  *
+ * The origin is checked on the `Request` that is then sent, built once from `input` and `init`,
+ * so what is checked is what goes out (a `URL` or `Request` whose `toString` or `url` says
+ * otherwise cannot steer the token). Input that makes no `Request` here (a relative URL outside a
+ * browser) is passed on untouched, without a token.
+ *
  * @throws {ConfigurationError} for invalid options. The returned function rejects with the
  * client's `DrillsterAuthError` when no token can be had, and with the underlying `fetch`'s
  * errors otherwise.
@@ -55,24 +64,29 @@ export interface DrillsterFetchOptions {
 export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterFetch {
   const auth = resolveAuth(options.auth);
   const origins = parseOrigins(options.allowedOrigins);
-  const defaultSubject = options.subject;
+  const defaultSubject =
+    options.subject === undefined ? undefined : textOption(options.subject, 'subject');
   const send: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
   return async function drillsterFetch(input, init) {
     const { drillster, ...fetchInit } = init ?? {};
-    if (drillster?.skip === true || !origins.has(originOf(input))) {
-      return send(input, fetchInit);
-    }
-    const request = new Request(input, fetchInit);
-    if (request.headers.has('authorization')) return send(request);
+    if (drillster?.skip === true) return send(input, fetchInit);
+    const request = toRequest(input, fetchInit);
+    if (request === undefined) return send(input, fetchInit);
+    // `input`'s body, if any, now belongs to `request`: from here on only `request` is sent.
+    const origin = new URL(request.url).origin;
+    if (!origins.has(origin) || request.headers.has('authorization')) return send(request);
 
-    const subject = drillster?.subject ?? defaultSubject;
+    // Only `undefined` falls back: a `null` or `''` goes to core, which refuses it.
+    const requested = drillster?.subject;
+    const subject = requested === undefined ? defaultSubject : requested;
     const replayable = !(fetchInit.body instanceof ReadableStream);
     const spare = replayable ? request.clone() : undefined;
     const used = await authorize(auth, request, subject);
     const response = await send(request);
-    // After a redirect the 401 may come from elsewhere; only the allowed origins' judge our token.
-    if (response.status !== 401 || !origins.has(originOf(response.url || request.url))) {
+    // After a redirect the 401 may come from elsewhere; only the origin that got the token can
+    // say it is bad. A Response made up by a custom fetch has no url: then it is the request's.
+    if (response.status !== 401 || originOf(response.url || request.url) !== origin) {
       return response;
     }
 
@@ -113,10 +127,17 @@ async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
 }
 
-/** The origin `input` is for; `''` when it is no absolute URL (which `fetch` then rejects). */
-function originOf(input: RequestInfo | URL): string {
-  if (input instanceof URL) return input.origin;
-  const url = input instanceof Request ? input.url : String(input);
+/** The `Request` that `fetch(input, init)` would send, or `undefined` when none can be made here. */
+function toRequest(input: RequestInfo | URL, init: RequestInit): Request | undefined {
+  try {
+    return new Request(input, init);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The origin of an absolute URL; `''` when it has none. */
+function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {

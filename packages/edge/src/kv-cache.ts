@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  numberOption,
   parseCachedToken,
   serializeCachedToken,
   type TokenCache,
@@ -10,18 +11,23 @@ import type { KvNamespaceLike } from './kv-namespace.js';
 /** Workers KV refuses an `expirationTtl` below this many seconds. */
 export const KV_MIN_EXPIRATION_TTL = 60;
 
+/** Upper bound of the seconds options: a day, longer than any Drillster token lives. */
+const MAX_SECONDS = 86_400;
+
 /** Options of {@link createKvTokenCache}. */
 export interface KvTokenCacheOptions {
   /** Prepended to every key name. Default `'drillster-auth:'`. */
   prefix?: string;
   /**
    * Tokens are stored only if they would stay stored at least this many seconds; KV rejects
-   * shorter expirations. Default 60, the KV minimum; lower values are raised to it.
+   * shorter expirations. A whole number from 0 to 86400 (a day, longer than a token lives).
+   * Default 60, the KV minimum; lower values are raised to it.
    */
   minTtlSeconds?: number;
   /**
    * Entries expire this many seconds before their token, since a token that close to expiry is
-   * not served anyway. Default 30, matching the client's `refresh.expiryMarginSeconds` default.
+   * not served anyway. A whole number from 0 to 86400. Default 30, matching the client's
+   * `refresh.expiryMarginSeconds` default.
    */
   expiryMarginSeconds?: number;
   /** Clock, milliseconds since the epoch. Default `Date.now`. */
@@ -43,6 +49,9 @@ export interface KvTokenCacheOptions {
  *
  * KV errors (network, rate limits) are thrown; the client reports them as `cache_error` events
  * and carries on without the cache.
+ *
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` without a KV binding, or for an option out of
+ * its range (`NaN`, `Infinity`, fractions), naming the option.
  */
 export function createKvTokenCache(
   namespace: KvNamespaceLike,
@@ -55,9 +64,29 @@ export function createKvTokenCache(
     );
   }
   const prefix = options.prefix ?? 'drillster-auth:';
-  const minTtl = Math.max(KV_MIN_EXPIRATION_TTL, options.minTtlSeconds ?? KV_MIN_EXPIRATION_TTL);
-  const margin = options.expiryMarginSeconds ?? 30;
+  if (typeof prefix !== 'string') {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'prefix must be a string');
+  }
+  // NaN here once stored every token (no comparison with NaN is true) and KV refused the short ones.
+  const minTtl = Math.max(
+    KV_MIN_EXPIRATION_TTL,
+    numberOption(options.minTtlSeconds, 'minTtlSeconds', {
+      default: KV_MIN_EXPIRATION_TTL,
+      min: 0,
+      max: MAX_SECONDS,
+      integer: true,
+    }),
+  );
+  const margin = numberOption(options.expiryMarginSeconds, 'expiryMarginSeconds', {
+    default: 30,
+    min: 0,
+    max: MAX_SECONDS,
+    integer: true,
+  });
   const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'clock must be a function');
+  }
   const name = async (key: string) => prefix + (await sha256Hex(key));
 
   return {

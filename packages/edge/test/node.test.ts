@@ -16,16 +16,18 @@ import {
   startMockDrillster,
 } from '@drillster-auth/testing/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { type EchoServer, startEchoServer } from './echo-server.js';
 
 let server: RunningMockDrillster;
+let echo: EchoServer;
 let account: MockServiceAccount;
 let client: MockClient;
 
 beforeAll(async () => {
-  server = await startMockDrillster();
+  [server, echo] = await Promise.all([startMockDrillster(), startEchoServer()]);
   ({ account, client } = await server.provision());
 });
-afterAll(() => server?.close());
+afterAll(() => Promise.all([server?.close(), echo?.close()]));
 beforeEach(() => server.mock.resetStats());
 
 const authOptions = () => ({
@@ -118,6 +120,102 @@ describe('createDrillsterFetch options', () => {
   });
 });
 
+describe('the request checked is the request sent (issue 7 item 19)', () => {
+  /** A fetch for the mock server's origin only, and a URL on the echo server, another origin. */
+  function setUp() {
+    const recording = recordingFetch();
+    const api = createDrillsterFetch({
+      auth: authOptions(),
+      allowedOrigins: [server.url],
+      fetch: recording.fetch,
+    });
+    return {
+      api,
+      calls: recording.calls,
+      foreign: `${echo.url}/collect`,
+      allowed: `${server.apiBaseUrl}user`,
+    };
+  }
+
+  test('a URL whose toString names another origin gets no token', async () => {
+    const { api, calls, foreign, allowed } = setUp();
+    const url = new URL(allowed);
+    Object.defineProperty(url, 'toString', { value: () => foreign });
+    expect((await api(url)).status).toBe(200);
+    expect(calls).toEqual([{ url: foreign, authorization: null }]);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  test('a Request whose url getter names an allowed origin gets no token', async () => {
+    const { api, calls, foreign, allowed } = setUp();
+    class Disguised extends Request {
+      override get url() {
+        return allowed;
+      }
+    }
+    expect((await api(new Disguised(foreign))).status).toBe(200);
+    expect(calls).toEqual([{ url: foreign, authorization: null }]);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  test('input that reads differently the second time is read once: the token goes where checked', async () => {
+    const { api, calls, foreign, allowed } = setUp();
+    let reads = 0;
+    const shifty = { toString: () => (++reads === 1 ? allowed : foreign) };
+    expect((await api(shifty as unknown as string)).status).toBe(200);
+    expect(calls).toEqual([{ url: allowed, authorization: expect.stringMatching(/^Bearer /) }]);
+    expect(reads).toBe(1);
+  });
+
+  test('a Request object for the allowed origin gets a token, and its body is sent once', async () => {
+    const { api, calls, foreign } = setUp();
+    const passed = await api(new Request(foreign, { method: 'POST', body: 'kept' }));
+    expect(await passed.json()).toMatchObject({ method: 'POST', body: 'kept' });
+    const { calls: apiCalls, fetch: apiFetch } = recordingFetch();
+    const authorized = createDrillsterFetch({
+      auth: authOptions(),
+      allowedOrigins: [server.url],
+      fetch: apiFetch,
+    });
+    const response = await authorized(new Request(new URL('user', server.apiBaseUrl)));
+    expect(response.status).toBe(200);
+    expect(apiCalls).toEqual([
+      { url: `${server.apiBaseUrl}user`, authorization: expect.stringMatching(/^Bearer \S+$/) },
+    ]);
+    expect(calls).toEqual([{ url: foreign, authorization: null }]);
+  });
+});
+
+describe('subjects (issue 7 item 11)', () => {
+  test.each([
+    ['empty', ''],
+    ['a number', 42],
+  ])(
+    'refuses a request subject that is %s with ERR_INVALID_OPTIONS, sending nothing',
+    async (_, subject) => {
+      const recording = recordingFetch();
+      const api = createDrillsterFetch({
+        auth: authOptions(),
+        allowedOrigins: [server.url],
+        subject: 'ignored-default@example.com',
+        fetch: recording.fetch,
+      });
+      const error = await api(`${server.apiBaseUrl}user`, {
+        drillster: { subject: subject as unknown as string },
+      }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: 'ConfigurationError', code: 'ERR_INVALID_OPTIONS' });
+      expect(recording.calls).toEqual([]);
+      expect(server.mock.stats.tokenRequests).toBe(0);
+    },
+  );
+
+  test.each([null, '', '  ', 7])('refuses a subject option of %j', (subject) => {
+    expect(() =>
+      createDrillsterFetch({ auth: authOptions(), subject: subject as unknown as string }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }));
+  });
+});
+
 describe('getDrillsterAuth', () => {
   test('returns one client per issuer, client and key', () => {
     const first = getDrillsterAuth(authOptions());
@@ -183,6 +281,38 @@ describe('createKvTokenCache', () => {
     await cache.set('k', token(89));
     await cache.set('k', token(90));
     expect(puts.map((put) => put.expirationTtl)).toEqual([60]);
+  });
+
+  test.each([
+    ['minTtlSeconds', Number.NaN],
+    ['minTtlSeconds', Number.POSITIVE_INFINITY],
+    ['minTtlSeconds', -1],
+    ['minTtlSeconds', 90.5],
+    ['minTtlSeconds', '60'],
+    ['expiryMarginSeconds', Number.NaN],
+    ['expiryMarginSeconds', Number.POSITIVE_INFINITY],
+    ['expiryMarginSeconds', -30],
+    ['expiryMarginSeconds', 1.5],
+    ['expiryMarginSeconds', 2 ** 32],
+  ])('rejects %s %j with ERR_INVALID_OPTIONS naming it (issue 7 item 13)', (name, value) => {
+    const { namespace } = strictKv();
+    let error: unknown;
+    try {
+      createKvTokenCache(namespace, { [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ name: 'ConfigurationError', code: 'ERR_INVALID_OPTIONS' });
+    expect((error as Error).message).toContain(name);
+  });
+
+  test('rejects a prefix or clock of the wrong type', () => {
+    const { namespace } = strictKv();
+    for (const options of [{ prefix: 7 }, { clock: 'now' }]) {
+      expect(() => createKvTokenCache(namespace, options as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      );
+    }
   });
 
   test('needs a KV binding', () => {
