@@ -3,7 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   type CachedToken,
   ConfigurationError,
+  MAX_TIMER_DELAY,
   NetworkError,
+  numberOption,
   type SingleFlightOptions,
   type TokenCache,
 } from '@drillster-auth/core';
@@ -21,19 +23,31 @@ export interface RedisTokenCacheOptions {
   client: RedisClient;
   /** Prefix of every key this cache writes. Default `'drillster-auth:'`. */
   prefix?: string;
-  /** Longest wait for one Redis command, in milliseconds; a slower command fails (the client then carries on without the cache). Default 200. */
+  /** Longest wait for one Redis command, in milliseconds, a whole number from 1; a slower command fails (the client then carries on without the cache). Default 200. */
   timeout?: number;
-  /** How long a minting process holds the lock before others may take over, in milliseconds. Default 15000. */
+  /**
+   * Lifetime of the mint lock, in milliseconds, a whole number from 100. The minting process
+   * renews it every third of this for as long as its mint runs, however slow the token
+   * endpoint; a process that dies lets others take over after at most this long. Default 15000.
+   */
   lockTtl?: number;
-  /** Longest wait for another process's token before minting one anyway, in milliseconds. Default 10000. */
+  /**
+   * Longest wait for another process's token before minting one anyway, in milliseconds, a
+   * whole number from 0. Default 60000: longer than the worst case of a client with the default
+   * `timeout` and `retry` (3 attempts × 10 s, plus 2 waits of at most 10 s), so a slow token
+   * endpoint still gets one request. Raise it with the client's timeout or attempts.
+   */
   lockWait?: number;
-  /** How often a waiting process looks for the other process's token, in milliseconds. Default 50. */
+  /** How often a waiting process looks for the other process's token, in milliseconds, a whole number from 1. Default 50. */
   pollInterval?: number;
 }
 
 /** Deletes the lock only if it still holds our token, so a late holder cannot free another's lock. */
 const RELEASE_SCRIPT =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** Renews the lock only if it still holds our token: 0 means it is gone or someone else's. */
+const EXTEND_SCRIPT =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 /** The last values read per key; bounded because nothing else removes keys never minted. */
 const MAX_OBSERVED = 1000;
 
@@ -68,10 +82,17 @@ export class RedisTokenCache implements TokenCache {
     if (typeof this.#prefix !== 'string') {
       throw new ConfigurationError('ERR_INVALID_OPTIONS', 'prefix must be a string');
     }
-    this.#timeout = milliseconds(options.timeout, 'timeout', 200);
-    this.#lockTtl = milliseconds(options.lockTtl, 'lockTtl', 15_000);
-    this.#lockWait = milliseconds(options.lockWait, 'lockWait', 10_000);
-    this.#pollInterval = milliseconds(options.pollInterval, 'pollInterval', 50);
+    const ms = (min: number, fallback: number) => ({
+      default: fallback,
+      min,
+      max: MAX_TIMER_DELAY,
+      integer: true,
+    });
+    this.#timeout = numberOption(options.timeout, 'timeout', ms(1, 200));
+    // Renewed every third of its life: below 100 ms a renewal would hardly outpace a slow command.
+    this.#lockTtl = numberOption(options.lockTtl, 'lockTtl', ms(100, 15_000));
+    this.#lockWait = numberOption(options.lockWait, 'lockWait', ms(0, 60_000));
+    this.#pollInterval = numberOption(options.pollInterval, 'pollInterval', ms(1, 50));
   }
 
   async get(key: string): Promise<CachedToken | undefined> {
@@ -97,8 +118,9 @@ export class RedisTokenCache implements TokenCache {
   /**
    * Mints under a Redis lock (`SET NX PX lockTtl`) so that one process of many requests the
    * token; the others poll for it every `pollInterval` for up to `lockWait`, then mint
-   * themselves. A holder that dies frees the lock after `lockTtl`. Redis failures are thrown
-   * only before `mint` was called, so the client can mint without the cache.
+   * themselves. The holder renews its lock while it mints, so a slow token endpoint does not
+   * hand the lock to a second minter; a holder that dies frees it after `lockTtl`. Redis
+   * failures are thrown only before `mint` was called, so the client can mint without the cache.
    */
   async singleFlight(
     key: string,
@@ -142,16 +164,46 @@ export class RedisTokenCache implements TokenCache {
     minExpiresAt: number,
     mint: () => Promise<CachedToken>,
   ): Promise<CachedToken> {
+    const stopRenewing = this.#keepLocked(lockKey, lockToken);
     try {
       // Another process may have stored its token and let go of the lock just before we took it.
       const stored = this.#fresh(await this.#get(entryKey).catch(() => null), before, minExpiresAt);
       if (stored) return stored;
       return await mint();
     } finally {
+      stopRenewing();
       await this.#release(lockKey, lockToken).catch(() => {
         // The lock expires after lockTtl anyway.
       });
     }
+  }
+
+  /**
+   * Renews our lock every third of `lockTtl` until the returned function is called. Stops for
+   * good once the lock is no longer ours (it expired while Redis was away and another process
+   * took it); a renewal that fails is retried at the next beat.
+   */
+  #keepLocked(lockKey: string, lockToken: string): () => void {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const beat = () => {
+      timer = setTimeout(
+        async () => {
+          const renewed = await this.#command('EVAL', () =>
+            this.#redis.eval(EXTEND_SCRIPT, [lockKey], [lockToken, String(this.#lockTtl)]),
+          ).catch(() => undefined);
+          if (!stopped && renewed !== 0) beat();
+        },
+        Math.floor(this.#lockTtl / 3),
+      );
+      // The mint keeps the process alive while it runs; the heartbeat alone need not.
+      timer.unref?.();
+    };
+    beat();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   /** The token in `value` when it is usable, not the one the caller already had, and new enough. */
@@ -221,15 +273,4 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function milliseconds(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
-    throw new ConfigurationError(
-      'ERR_INVALID_OPTIONS',
-      `${name} must be a number of milliseconds, at least 1`,
-    );
-  }
-  return Math.round(value);
 }

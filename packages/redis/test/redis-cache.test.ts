@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type CachedToken, createEncryptedTokenCache } from '@drillster-auth/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type CachedToken,
+  ConfigurationError,
+  createEncryptedTokenCache,
+} from '@drillster-auth/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache, type RedisTokenCacheOptions } from '../src/index.js';
 import { clientKinds, type TestClient } from './helpers/clients.js';
 import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
@@ -319,6 +323,90 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
       expect(mints).toBe(0);
     });
 
+    it('keeps its lock while a slow mint runs: one token request for clients on several connections', async () => {
+      // Minting takes many lock lifetimes; without a heartbeat the lock expires under the
+      // holder and every waiter mints too (the second request is fast, so it would count).
+      drillster.server.mock.injectFault({ delayMs: 1_600 });
+      const connections = await Promise.all([connect(), connect(), connect()]);
+      try {
+        const clients = [redis, ...connections].map(
+          (connection) =>
+            drillster.auth({
+              cache: createRedisTokenCache({
+                client: connection.client,
+                prefix,
+                lockTtl: 750,
+                pollInterval: 20,
+              }),
+            }).auth,
+        );
+        const tokens = await Promise.all(
+          clients.flatMap((auth) => Array.from({ length: 3 }, () => auth.getAccessToken())),
+        );
+        expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+        expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+        expect(await redis.raw.keys(`${prefix}lock:*`)).toEqual([]);
+      } finally {
+        await Promise.all(connections.map((connection) => connection.close()));
+      }
+    });
+
+    it('extends only its own lock, and stops once the mint settles', async () => {
+      const lockTtl = 750;
+      const store = cache({ lockTtl });
+      const lockValue = () => redis.raw.get(lockKey('k'));
+      /** Waits out a lock lifetime and more: only a heartbeat keeps a lock that long. */
+      const gone = () =>
+        vi.waitFor(async () => expect(await lockValue()).toBeNull(), {
+          timeout: 5_000,
+          interval: 50,
+        });
+
+      let ours: string | null = null;
+      await store.singleFlight(
+        'k',
+        async () => {
+          ours = await lockValue();
+          const until = Date.now() + 2 * lockTtl;
+          while (Date.now() < until) {
+            expect(await lockValue()).toBe(ours);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return token();
+        },
+        {},
+      );
+      expect(ours).toMatch(/^[0-9a-f-]{36}$/);
+      // Our lock put back as if the release had been lost: with the heartbeat stopped, it expires.
+      await redis.raw.set(lockKey('k'), ours!, 300);
+      await gone();
+
+      // Likewise after a mint that fails.
+      await expect(
+        store.singleFlight(
+          'k',
+          async () => {
+            ours = await lockValue();
+            throw new Error('mint failed');
+          },
+          {},
+        ),
+      ).rejects.toThrow('mint failed');
+      await redis.raw.set(lockKey('k'), ours!, 300);
+      await gone();
+
+      // Another holder's lock is never extended, even while we are still minting.
+      await store.singleFlight(
+        'k',
+        async () => {
+          await redis.raw.set(lockKey('k'), 'another-holder', 300);
+          await gone();
+          return token();
+        },
+        {},
+      );
+    });
+
     it('gives one token to many clients of one cache at once', async () => {
       const store = cache();
       const clients = Array.from({ length: 5 }, () => drillster.auth({ cache: store }).auth);
@@ -365,6 +453,28 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
       expect(drillster.server.mock.stats.tokenRequests).toBe(2);
       expect(second.events.filter((event) => event.type === 'cache_error')).toEqual([]);
     });
+  });
+
+  it('refuses numeric options out of range, naming the option', () => {
+    const bad: unknown[] = [NaN, Infinity, -1, 0.5, 1500.5, 2 ** 31, '100', null];
+    for (const name of ['timeout', 'lockTtl', 'lockWait', 'pollInterval'] as const) {
+      for (const value of bad) {
+        let thrown: unknown;
+        try {
+          cache({ [name]: value as number });
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, `${name}: ${String(value)}`).toBeInstanceOf(ConfigurationError);
+        expect(thrown).toMatchObject({ code: 'ERR_INVALID_OPTIONS' });
+        expect((thrown as Error).message).toContain(name);
+      }
+    }
+    // A lock that lives under 100 ms could not be renewed in time.
+    expect(() => cache({ lockTtl: 99 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+    );
+    expect(() => cache({ timeout: 1, lockTtl: 100, lockWait: 0, pollInterval: 1 })).not.toThrow();
   });
 
   it('refuses a client that is not a Redis client', () => {
