@@ -1,0 +1,78 @@
+/**
+ * One NestJS major as a new user gets it: the project `nest new` makes for that major (fixture
+ * `nest<major>`), our tarballs installed with npm's default peer resolution, then
+ * - built with `tsc` (what `nest build` runs) and booted: a real HTTP request to a route that calls
+ *   Drillster through `DrillsterAuthModule`, against the mock server, then `app.close()`, after
+ *   which the process has to end by itself;
+ * - the project's own e2e test command (`npm run test:e2e`: Jest + ts-jest for 10 and 11, Vitest
+ *   for 12), whose spec starts the mock server from `@drillster-auth/testing/node`.
+ */
+
+import { stripVTControlCharacters } from 'node:util';
+import {
+  expectNoLeaks,
+  type MockProvision,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { fixtureFiles, freshProject, npmInstall, run, runOk } from './support/index.js';
+
+/** The majors we support, each with the test runner its `nest new` sets up. */
+export type NestMajor = 10 | 11 | 12;
+
+/** Registers the tests of one major in the calling test file. */
+export function nestScenario(major: NestMajor): void {
+  let server: RunningMockDrillster;
+  let provision: MockProvision;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await startMockDrillster();
+    provision = await server.provision();
+    dir = await freshProject(`nest${major}`, await fixtureFiles(`nest${major}`));
+    await npmInstall(dir, [
+      '@drillster-auth/nest',
+      '@drillster-auth/core',
+      '@drillster-auth/testing',
+    ]);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const secrets = () => ({
+    clientSecret: provision.authOptions.clientSecret,
+    privateKey: provision.account.keyFile.privateKey,
+  });
+
+  test(`Nest ${major}: the app builds, boots, serves a route through DrillsterAuthModule and closes cleanly`, async () => {
+    await runOk('npm', ['run', 'build'], { cwd: dir });
+    const result = await run(process.execPath, ['dist/smoke.js'], {
+      cwd: dir,
+      timeout: 30_000,
+      env: {
+        DRILLSTER_KEY_FILE_JSON: provision.account.keyFileJson,
+        DRILLSTER_CLIENT_ID: provision.authOptions.clientId,
+        DRILLSTER_CLIENT_SECRET: provision.authOptions.clientSecret,
+        DRILLSTER_ISSUER: server.issuer,
+        DRILLSTER_API_BASE_URL: server.apiBaseUrl,
+      },
+    });
+    // Exit code 0 without process.exit: nothing the module started outlived app.close().
+    expect(result, result.stderr).toMatchObject({ code: 0 });
+    expect(JSON.parse(result.stdout)).toEqual({
+      status: 200,
+      body: { id: provision.account.serviceAccountId },
+    });
+    expectNoLeaks(result, secrets());
+  });
+
+  test(`Nest ${major}: the default e2e setup of \`nest new\` (${major === 12 ? 'Vitest' : 'Jest, ts-jest'}) passes a spec using the module and the mock server`, async () => {
+    const result = await run('npm', ['run', 'test:e2e'], { cwd: dir, timeout: 90_000 });
+    const output = stripVTControlCharacters(result.stdout + result.stderr);
+    expect(result.code, output).toBe(0);
+    expect(output).toMatch(major === 12 ? /Tests\s+1 passed/ : /Tests:\s+1 passed, 1 total/);
+  });
+}
