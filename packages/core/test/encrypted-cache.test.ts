@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type CachedToken,
   ConfigurationError,
@@ -6,6 +6,7 @@ import {
   MemoryTokenCache,
   type TokenCache,
 } from '../src/index.js';
+import { type Fixture, startFixture } from './server.js';
 
 const SECRET = 'correct horse battery staple, twice';
 const KEY = 'drillster-auth:v1:https://example.test/token|client|sa|kid|user-42';
@@ -250,6 +251,135 @@ describe('createEncryptedTokenCache', () => {
       );
       expect(result).toEqual(fresh);
       expect(mints).toBe(1);
+    });
+  });
+
+  describe('a replaced token is never served again', () => {
+    it('refuses an older entry written back after a newer one', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const older = token({ accessToken: 'older-token', issuedAt: Date.now() - 60_000 });
+      await cache.set(KEY, older);
+      const olderEntry = store.entries.get(KEY)!;
+      const newer = token({ accessToken: 'newer-token' });
+      await cache.set(KEY, newer);
+      // A slow process, or a command that timed out and ran later, writes the old entry back.
+      store.entries.set(KEY, olderEntry);
+      expect(await cache.get(KEY)).toBeUndefined();
+      await cache.set(KEY, newer);
+      expect(await cache.get(KEY)).toEqual(newer);
+    });
+
+    it('refuses the invalidated entry written back after delete', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const revoked = token({ accessToken: 'revoked-token' });
+      // Another process stored it; this one read and served it.
+      await createEncryptedTokenCache(store, { secret: SECRET }).set(KEY, revoked);
+      const entry = store.entries.get(KEY)!;
+      expect(await cache.get(KEY)).toEqual(revoked);
+      await cache.delete(KEY);
+      store.entries.set(KEY, entry);
+      expect(await cache.get(KEY)).toBeUndefined();
+    });
+
+    it('still serves newer tokens, from this process or another', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const other = createEncryptedTokenCache(store, { secret: SECRET });
+      const now = Date.now();
+      await cache.set(KEY, token({ accessToken: 'first', issuedAt: now - 2_000 }));
+      expect((await cache.get(KEY))?.accessToken).toBe('first');
+      await cache.delete(KEY);
+      await other.set(KEY, token({ accessToken: 'second', issuedAt: now - 1_000 }));
+      expect((await cache.get(KEY))?.accessToken).toBe('second');
+      await other.set(KEY, token({ accessToken: 'third', issuedAt: now }));
+      expect((await cache.get(KEY))?.accessToken).toBe('third');
+      // Each key has its own history.
+      await other.set(`${KEY}-other`, token({ accessToken: 'elsewhere', issuedAt: now - 5_000 }));
+      expect((await cache.get(`${KEY}-other`))?.accessToken).toBe('elsewhere');
+    });
+
+    it('does not answer singleFlight with the entry it invalidated', async () => {
+      const store = rawStore();
+      const inner: TokenCache = {
+        ...store,
+        // Like a shared store whose other process wrote the old entry back just now.
+        singleFlight: async (key, mint) => store.entries.get(key) ?? mint(),
+      };
+      const cache = createEncryptedTokenCache(inner, { secret: SECRET });
+      await cache.set(KEY, token({ accessToken: 'revoked-token' }));
+      const entry = store.entries.get(KEY)!;
+      await cache.delete(KEY);
+      store.entries.set(KEY, entry);
+      const fresh = token({ accessToken: 'fresh-token' });
+      const mint = vi.fn(async () => fresh);
+      expect(await cache.singleFlight!(KEY, mint, {})).toEqual(fresh);
+      expect(mint).toHaveBeenCalledTimes(1);
+    });
+
+    describe('through a client', () => {
+      let fixture: Fixture;
+      beforeAll(async () => {
+        fixture = await startFixture();
+      });
+      afterAll(async () => {
+        await fixture?.server.close();
+      });
+
+      it('gets a new token after invalidate, though the revoked one was written back', async () => {
+        const store = rawStore();
+        const auth = fixture.auth({ cache: createEncryptedTokenCache(store, { secret: SECRET }) });
+        const revoked = await auth.getAccessToken();
+        const [[key, entry]] = [...store.entries];
+        // The API refused it (a 401): the axios adapter invalidates exactly this token.
+        await auth.invalidate(undefined, { accessToken: revoked.accessToken });
+        store.entries.set(key!, entry!);
+        const next = await auth.getAccessToken();
+        expect(next.accessToken).not.toBe(revoked.accessToken);
+        expect(await fixture.server.mock.verifyAccessToken(next.accessToken)).toBeDefined();
+        auth.close();
+      });
+    });
+  });
+
+  describe('known-answer vector', () => {
+    // Computed independently with node:crypto (hkdfSync, createCipheriv('aes-256-gcm')): key =
+    // HKDF-SHA-256(ikm = SECRET, salt = 'drillster-auth/encrypted-token-cache/v1',
+    // info = 'drillster-auth token cache v1', 32 bytes); IV = 00 01 … 0b; AAD = the JSON of
+    // ['enc1.', KEY, expiresAt, issuedAt]; plaintext = the JSON of { accessToken, subject }.
+    const vector = {
+      accessToken:
+        'enc1.AAECAwQFBgcICQoLY6wDqQu37m-E7Wm2oVROYBG-yzYHMFzVj7Yt69UKqRXn_eAThryCLCQlGlOD7N8hEJ2VXLMIUUyYsCS1Vy0_JmAUiICCssNQFmc9p2lPQcrmHe4eDpUVe7Zwl5-CsEcP89zbBxk9SD9MRf0R776CQrgGad95Lw',
+      expiresAt: 1_893_456_000_000,
+      issuedAt: 1_893_452_400_000,
+      subject: '',
+    };
+    const clear = {
+      accessToken: 'eyJhbGciOiJSUzI1NiJ9.the-secret-access-token.signature',
+      expiresAt: vector.expiresAt,
+      issuedAt: vector.issuedAt,
+      subject: 'managed-user-7391',
+    };
+
+    it('decrypts the vector', async () => {
+      const store = rawStore();
+      store.entries.set(KEY, vector);
+      expect(await createEncryptedTokenCache(store, { secret: SECRET }).get(KEY)).toEqual(clear);
+    });
+
+    it('encrypts to the vector with that IV', async () => {
+      const store = rawStore();
+      const iv = vi.spyOn(crypto, 'getRandomValues').mockImplementation(<T>(array: T): T => {
+        (array as Uint8Array).set(Uint8Array.from({ length: 12 }, (_, i) => i));
+        return array;
+      });
+      try {
+        await createEncryptedTokenCache(store, { secret: SECRET }).set(KEY, clear);
+      } finally {
+        iv.mockRestore();
+      }
+      expect(store.entries.get(KEY)).toEqual(vector);
     });
   });
 

@@ -23,6 +23,8 @@ const DEFAULT_INFO = 'drillster-auth token cache v1';
 const FORMAT_PREFIX = 'enc1.';
 const IV_LENGTH = 12;
 const MIN_SECRET_LENGTH = 16;
+/** Cache keys whose history is remembered; beyond it the least recently updated are forgotten. */
+const MAX_REMEMBERED_KEYS = 10_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -40,6 +42,15 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  *
  * An entry that does not decrypt (another secret, tampered, not encrypted at all) reads as a miss;
  * errors of the store itself pass through, and the client reports them as `cache_error` events.
+ *
+ * A replaced token is never served again by this cache: `issuedAt`, which the ciphertext
+ * authenticates, works as the entry's version. Once it has served or stored a token for a key,
+ * it refuses entries for that key issued earlier, and after `delete` (what `invalidate` calls)
+ * it refuses the deleted token too. So an older ciphertext written back (by a slow process, or
+ * a store command that timed out and ran later) reads as a miss and a new token is minted. The
+ * history is kept in memory, per cache object, for the 10,000 most recently updated keys; a
+ * token minted on a machine whose clock runs behind may thus be refused once, costing one
+ * token request.
  *
  * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `inner` is not a cache or `secret` is shorter than 16 bytes.
  */
@@ -72,6 +83,25 @@ export function createEncryptedTokenCache(
       throw error;
     });
     return derived;
+  };
+
+  /** Per cache key, the lowest `issuedAt` still served: entries issued earlier were replaced. */
+  const floors = new Map<string, number>();
+  const raiseFloor = (cacheKey: string, issuedAt: number): void => {
+    const floor = floors.get(cacheKey);
+    if (floor !== undefined && floor >= issuedAt) return;
+    // Re-inserted at the end, so the keys forgotten first are the ones untouched longest.
+    floors.delete(cacheKey);
+    floors.set(cacheKey, issuedAt);
+    if (floors.size > MAX_REMEMBERED_KEYS) floors.delete(floors.keys().next().value as string);
+  };
+  /** The token, if it is not one this cache has seen replaced; remembered as the newest then. */
+  const current = (cacheKey: string, token: CachedToken | undefined): CachedToken | undefined => {
+    if (token === undefined || token.issuedAt < (floors.get(cacheKey) ?? -Infinity)) {
+      return undefined;
+    }
+    raiseFloor(cacheKey, token.issuedAt);
+    return token;
   };
 
   const encrypt = async (cacheKey: string, token: CachedToken): Promise<CachedToken> => {
@@ -132,12 +162,17 @@ export function createEncryptedTokenCache(
 
   const cache: TokenCache = {
     async get(cacheKey) {
-      return decrypt(cacheKey, await inner.get(cacheKey));
+      return current(cacheKey, await decrypt(cacheKey, await inner.get(cacheKey)));
     },
     async set(cacheKey, token) {
+      // Replaces whatever was stored before it, here and in the store.
+      raiseFloor(cacheKey, token.issuedAt);
       await inner.set(cacheKey, await encrypt(cacheKey, token));
     },
     async delete(cacheKey) {
+      // The token being deleted is the newest we know of: refuse it and anything older.
+      const floor = floors.get(cacheKey);
+      if (floor !== undefined) raiseFloor(cacheKey, floor + 1);
       await inner.delete(cacheKey);
     },
   };
@@ -158,8 +193,9 @@ export function createEncryptedTokenCache(
         flightOptions,
       );
       if (minted !== undefined && result === minted.stored) return minted.token;
-      // Another process's token that we cannot read is no token: mint one instead.
-      return (await decrypt(cacheKey, result)) ?? minted?.token ?? mint();
+      // Another process's token that we cannot read, or one we have seen replaced, is no
+      // token: mint one instead.
+      return current(cacheKey, await decrypt(cacheKey, result)) ?? minted?.token ?? mint();
     };
   }
   return cache;
