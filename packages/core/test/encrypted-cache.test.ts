@@ -331,10 +331,10 @@ describe('createEncryptedTokenCache', () => {
         const store = rawStore();
         const auth = fixture.auth({ cache: createEncryptedTokenCache(store, { secret: SECRET }) });
         const revoked = await auth.getAccessToken();
-        const [[key, entry]] = [...store.entries];
+        const [key, entry] = [...store.entries][0]!;
         // The API refused it (a 401): the axios adapter invalidates exactly this token.
         await auth.invalidate(undefined, { accessToken: revoked.accessToken });
-        store.entries.set(key!, entry!);
+        store.entries.set(key, entry);
         const next = await auth.getAccessToken();
         expect(next.accessToken).not.toBe(revoked.accessToken);
         expect(await fixture.server.mock.verifyAccessToken(next.accessToken)).toBeDefined();
