@@ -539,7 +539,11 @@ export class DrillsterAuth {
   /** The token endpoint, discovered once for all callers (so one caller's abort cannot fail the others'). */
   #endpoint(): Promise<string> {
     if (this.#tokenEndpoint === undefined) {
-      const discovered = discoverTokenEndpoint(this.#http, this.#issuer, this.#closed.signal).then(
+      const discovered = discoverTokenEndpoint(this.#http, this.#issuer, {
+        signal: this.#closed.signal,
+        retry: this.#retry,
+        clock: this.#clock,
+      }).then(
         (url) => {
           this.#tokenEndpointUrl = url;
           return url;

@@ -12,6 +12,7 @@ export type DrillsterAuthErrorCode =
   | 'ERR_ISSUER_MISMATCH'
   | 'ERR_TOKEN_ENDPOINT'
   | 'ERR_INVALID_TOKEN_RESPONSE'
+  | 'ERR_RESPONSE_TOO_LARGE'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
@@ -58,9 +59,29 @@ export class ConfigurationError extends DrillsterAuthError {
   declare readonly code: 'ERR_INVALID_OPTIONS' | 'ERR_INSECURE_ENDPOINT';
 }
 
-/** Authorization server metadata could not be fetched or is unusable (`ERR_DISCOVERY`), or names another issuer (`ERR_ISSUER_MISMATCH`). */
+/**
+ * Authorization server metadata could not be fetched or is unusable (`ERR_DISCOVERY`), or names
+ * another issuer (`ERR_ISSUER_MISMATCH`). When the metadata server answered an HTTP error,
+ * `status` says which: 408, 429 and 5xx are transient (retried like the token endpoint's, and
+ * what a caller should treat as "try again later"); `status` is `undefined` for a document that
+ * is unusable. A metadata server that could not be reached at all gives a {@link NetworkError}.
+ */
 export class DiscoveryError extends DrillsterAuthError {
   declare readonly code: 'ERR_DISCOVERY' | 'ERR_ISSUER_MISMATCH';
+  /** HTTP status of the metadata response, when it was an error status. */
+  readonly status: number | undefined;
+  /** Seconds the server asked us to wait (`Retry-After`), when it did. */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    code: DiscoveryError['code'],
+    message: string,
+    options?: { cause?: unknown; status?: number | undefined; retryAfter?: number | undefined },
+  ) {
+    super(code, message, options);
+    this.status = options?.status;
+    this.retryAfter = options?.retryAfter;
+  }
 }
 
 /**
@@ -104,7 +125,31 @@ export class TokenResponseError extends DrillsterAuthError {
   declare readonly code: 'ERR_INVALID_TOKEN_RESPONSE';
 }
 
-/** The request never got an HTTP answer: connection refused, reset, DNS failure (`ERR_NETWORK`), or it ran past its timeout (`ERR_TIMEOUT`). `cause` holds the underlying error. */
+/**
+ * A response body was larger than the SDK reads (`ERR_RESPONSE_TOO_LARGE`): more than `limit`
+ * bytes of token response or metadata. The body is read as a stream and the read stops at the
+ * limit, so a huge body costs neither memory nor the time to download it.
+ */
+export class ResponseTooLargeError extends DrillsterAuthError {
+  declare readonly code: 'ERR_RESPONSE_TOO_LARGE';
+  /** HTTP status of the response. */
+  readonly status: number;
+  /** The most bytes read, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, fields: { status: number; limit: number }) {
+    super('ERR_RESPONSE_TOO_LARGE', message);
+    this.status = fields.status;
+    this.limit = fields.limit;
+  }
+}
+
+/**
+ * The request got no complete HTTP answer: connection refused, reset, DNS failure, a body cut
+ * short (`ERR_NETWORK`), or it ran past its timeout (`ERR_TIMEOUT`). `cause` is a fresh `Error`
+ * with the runtime's error name, `code` (e.g. `ECONNRESET`) and message: never the HTTP
+ * library's own error, which holds the request and so the client secret and the assertion.
+ */
 export class NetworkError extends DrillsterAuthError {
   declare readonly code: 'ERR_NETWORK' | 'ERR_TIMEOUT';
 }

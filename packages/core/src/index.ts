@@ -26,6 +26,7 @@ export {
   KeyFileError,
   type KeyFileErrorCode,
   NetworkError,
+  ResponseTooLargeError,
   TokenEndpointError,
   TokenResponseError,
 } from './errors.js';
@@ -37,7 +38,7 @@ export {
   type ServiceAccountKeyFile,
 } from './key-file.js';
 export type { RetryOptions } from './retry.js';
-export { JWT_BEARER_GRANT_TYPE } from './token-endpoint.js';
+export { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
 export {
   MAX_TIMER_DELAY,
   type NumberOptionRule,

@@ -6,3 +6,88 @@ export const nodeInspect = Symbol.for('nodejs.util.inspect.custom');
 
 /** Deno's `Deno.inspect` hook, likewise. */
 export const denoInspect = Symbol.for('Deno.customInspect');
+
+/**
+ * The spellings of `secret` a server may echo it in: raw, JSON-escaped (also with `\/`, and with
+ * every other character as `\uXXXX`, lower or upper case hex), URL- and form-encoded (either hex
+ * case), base64 and base64url.
+ */
+export function secretForms(secret: string): string[] {
+  if (secret === '') return [];
+  const json = JSON.stringify(secret).slice(1, -1);
+  const escaped = secret.replace(/[^A-Za-z0-9]/g, (c) => `\\u${hex4(c)}`);
+  const url = encodeURIComponent(secret);
+  const form = new URLSearchParams({ x: secret }).toString().slice(2);
+  const base64 = toBase64(secret);
+  const forms = [
+    secret,
+    json,
+    json.replaceAll('/', '\\/'),
+    escaped,
+    escaped.replace(/\\u([0-9a-f]{4})/g, (_, code: string) => `\\u${code.toUpperCase()}`),
+    url,
+    url.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
+    form,
+    form.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
+    base64,
+    base64.replace(/=+$/, ''),
+    base64.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+  ];
+  // Longest first, so a form that contains another is replaced whole.
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `text` with every spelling of each secret replaced by `[redacted]`. When a secret still shows
+ * after decoding what is left (a spelling not listed, such as a mix of escapes), the whole text
+ * is withheld: the reader loses a message, never a secret.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  const present = secrets.filter((secret) => secret !== '');
+  for (const secret of present) {
+    for (const form of secretForms(secret)) out = out.replaceAll(form, REDACTED);
+  }
+  const decoded = decodings(out);
+  if (present.some((secret) => decoded.some((text) => text.includes(secret)))) {
+    return `${REDACTED} (it quoted the request's credentials)`;
+  }
+  return out;
+}
+
+/** `text` read back through the decodings a server may have applied, one layer deep and two. */
+function decodings(text: string): string[] {
+  const once = [text, percentDecoded(text), jsonUnescaped(text)];
+  return [...once, ...once.flatMap((t) => [percentDecoded(t), jsonUnescaped(t)])];
+}
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text.replace(/%([0-9A-Fa-f]{2})/g, (_, code: string) =>
+      String.fromCharCode(Number.parseInt(code, 16)),
+    );
+  }
+}
+
+function jsonUnescaped(text: string): string {
+  return text.replace(
+    /\\(?:u([0-9A-Fa-f]{4})|(["\\/bfnrt]))/g,
+    (_, code?: string, char?: string) => {
+      if (code !== undefined) return String.fromCharCode(Number.parseInt(code, 16));
+      return JSON.parse(`"\\${char}"`) as string;
+    },
+  );
+}
+
+function hex4(char: string): string {
+  return char.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/** Base64 of the UTF-8 bytes, with Web APIs only. */
+function toBase64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
