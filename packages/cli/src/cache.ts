@@ -2,6 +2,7 @@ import type { DrillsterAuthEventListener, TokenCache } from '@drillster-auth/cor
 import { CliError } from './errors.js';
 import type { CliIo } from './io.js';
 import type { Secrets } from './secrets.js';
+import { warn as warnOn } from './terminal.js';
 
 /** A shared token cache for one CLI run, and how to let go of it. */
 export interface OpenTokenCache {
@@ -33,11 +34,7 @@ export async function openTokenCache(
   const warn = (why: string) => {
     if (warned) return;
     warned = true;
-    io.stderr.write(
-      secrets.redact(
-        `drillster-auth: warning: the token cache at ${target} ${why}; continuing without it\n`,
-      ),
-    );
+    warnOn(io, secrets.redact(`the token cache at ${target} ${why}; continuing without it`));
   };
   const onEvent: DrillsterAuthEventListener = (event) => {
     if (event.type === 'cache_error') warn(`failed (${event.operation})`);

@@ -4,7 +4,7 @@ import type { ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
 import type { CliIo } from './io.js';
 import { rememberingFetch, type Secrets } from './secrets.js';
-import { escapeControl } from './terminal.js';
+import { warn } from './terminal.js';
 
 /** Flags shared by the commands that talk to Drillster (`token`, `assertion`). */
 export const CONNECTION_OPTIONS = {
@@ -220,11 +220,6 @@ async function readText(
       cause: Object.assign(new Error(reason), { code: reason }),
     });
   }
-}
-
-/** Writes `drillster-auth: warning: <message>` on stderr, control characters escaped. */
-export function warn(io: CliIo, message: string): void {
-  io.stderr.write(`drillster-auth: warning: ${escapeControl(message)}\n`);
 }
 
 function timeoutOption(value: string | undefined): { timeout?: number } {

@@ -1,3 +1,5 @@
+import type { CliIo } from './io.js';
+
 /**
  * Characters a terminal acts on rather than shows: C0 controls (ESC starts colour and cursor
  * sequences, BEL rings, CR overwrites the line), DEL, C1 controls (0x9B is a one-byte CSI in
@@ -19,4 +21,9 @@ export function escapeControl(text: string): string {
       ? `\\x${code.toString(16).padStart(2, '0')}`
       : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+}
+
+/** Writes `drillster-auth: warning: <message>` on stderr, control characters escaped. */
+export function warn(io: CliIo, message: string): void {
+  io.stderr.write(`drillster-auth: warning: ${escapeControl(message)}\n`);
 }

@@ -1,5 +1,5 @@
 import type { MockClient } from '@drillster-auth/testing';
-import { startMockDrillster } from '@drillster-auth/testing/node';
+import { expectNoLeaks, startMockDrillster } from '@drillster-auth/testing/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRUPT_KEY_FILE, closedPort, expectFailure, run, tempDir } from './helpers.js';
 
@@ -8,6 +8,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 let server: Awaited<ReturnType<typeof startMockDrillster>>;
 let client: MockClient;
+let privateKey: string;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let env: Record<string, string>;
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
   // Short-lived tokens, so the entries these tests leave in Redis expire soon.
   server.mock.setTokenLifetime(120);
   const account = await server.mock.createServiceAccount();
+  privateKey = account.keyFile.privateKey;
   client = server.mock.registerClient();
   dir = await tempDir();
   env = {
@@ -49,7 +51,9 @@ describe('token --cache', () => {
 
   it('an unreachable cache costs a warning, not the token, and hides its password', async () => {
     server.mock.resetStats();
-    const url = `redis://:cache-password-1@127.0.0.1:${await closedPort()}/0`;
+    // Characters that URL encoding changes, so the encoded form is checked for too.
+    const password = 'cache/pass+word=1';
+    const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${await closedPort()}/0`;
     const result = await run(['token', '--cache', url], env);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^\S+\n$/);
@@ -57,6 +61,12 @@ describe('token --cache', () => {
       /^drillster-auth: warning: the token cache at redis:\/\/127\.0\.0\.1:\d+\/0 is unavailable \(ECONNREFUSED\); continuing without it\n$/,
     );
     expect(server.mock.stats.tokensIssued).toBe(1);
+    expectNoLeaks(result.stderr, {
+      password,
+      clientSecret: client.clientSecret,
+      privateKey,
+      assertion: server.mock.stats.lastAssertion,
+    });
   });
 
   it('closes the Redis connection when the key file is unusable', async () => {

@@ -1,9 +1,9 @@
 import { importSigningKey, parseServiceAccountKey } from '@drillster-auth/core';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { ENV, isKeyFileText, nonEmpty, readKeyFile, warn } from '../config.js';
+import { ENV, isKeyFileText, nonEmpty, readKeyFile } from '../config.js';
 import { CliError } from '../errors.js';
-import { escapeControl } from '../terminal.js';
+import { escapeControl, warn } from '../terminal.js';
 
 /** `drillster-auth inspect-key [FILE]`: validates a key file and describes it. */
 export const inspectKeyCommand: Command = {
