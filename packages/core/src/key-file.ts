@@ -83,7 +83,8 @@ export const MIN_MODULUS_LENGTH = 2048;
  * Parses and validates a Drillster service account JSON key file.
  *
  * Accepts the file's text or the parsed object (or an already parsed {@link ServiceAccountKey},
- * returned as is). Literal `\n` escapes and CRLF line ends in the PEM are tolerated. The key must
+ * returned as is). A leading UTF-8 byte order mark, literal `\n` escapes and CRLF line ends in
+ * the PEM are tolerated. The key must
  * be an unencrypted PKCS#8 RSA private key of at least 2048 bits.
  *
  * @throws {KeyFileError} naming the field and what is wrong with it; never key material.
@@ -93,7 +94,8 @@ export function parseServiceAccountKey(input: string | object): ServiceAccountKe
   let file: unknown = input;
   if (typeof input === 'string') {
     try {
-      file = JSON.parse(input);
+      // Editors on Windows save a byte order mark, which JSON.parse refuses.
+      file = JSON.parse(input.startsWith('\uFEFF') ? input.slice(1) : input);
     } catch {
       // The parser's message quotes the text it choked on, which may be key material.
       throw new KeyFileError(

@@ -40,6 +40,13 @@ describe('parseServiceAccountKey', () => {
     }
   });
 
+  it('accepts a key file saved with a UTF-8 byte order mark (as Windows editors save it)', () => {
+    const key = parseServiceAccountKey(`\uFEFF${JSON.stringify(good, null, 2)}`);
+    expect(key.keyId).toBe(good.keyId);
+    // Only one leading mark is a mark; anything else before the JSON is still not JSON.
+    expectKeyFileError(`\uFEFF\uFEFF${JSON.stringify(good)}`, 'ERR_KEY_FILE_INVALID_JSON');
+  });
+
   it('ignores unknown fields and returns a parsed key as is', () => {
     const key = parseServiceAccountKey({ ...good, type: 'service_account', created: 1 });
     expect(parseServiceAccountKey(key)).toBe(key);
