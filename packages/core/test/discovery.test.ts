@@ -87,3 +87,82 @@ describe('discoverTokenEndpoint', () => {
     });
   });
 });
+
+describe('discoverTokenEndpoint retries transient failures', () => {
+  const retry = { attempts: 3, baseDelay: 1, maxDelay: 3000 };
+
+  async function mock() {
+    const server = await startMockDrillster();
+    servers.push(server);
+    return server;
+  }
+
+  it('retries a 503, a 429 with Retry-After and a reset, like the token endpoint', async () => {
+    const server = await mock();
+    server.mock.injectFault({ endpoint: 'metadata', status: 503 });
+    server.mock.injectFault({ endpoint: 'metadata', status: 429, retryAfter: 1 });
+    const started = performance.now();
+    expect(await discoverTokenEndpoint(http, server.issuer, { retry })).toBe(server.tokenEndpoint);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(server.mock.stats.metadataRequests).toBe(3);
+
+    server.mock.resetStats();
+    server.mock.injectFault({ endpoint: 'metadata', dropConnection: true, count: 2 });
+    expect(await discoverTokenEndpoint(http, server.issuer, { retry })).toBe(server.tokenEndpoint);
+    expect(server.mock.stats.metadataRequests).toBe(3);
+  });
+
+  it('after the last attempt, a transient failure shows as such: status, or a NetworkError', async () => {
+    const server = await mock();
+    server.mock.injectFault({ endpoint: 'metadata', status: 503, count: 3 });
+    await expect(discoverTokenEndpoint(http, server.issuer, { retry })).rejects.toMatchObject({
+      name: 'DiscoveryError',
+      code: 'ERR_DISCOVERY',
+      status: 503,
+    });
+    expect(server.mock.stats.metadataRequests).toBe(3);
+
+    server.mock.injectFault({ endpoint: 'metadata', dropConnection: true, count: 3 });
+    await expect(discoverTokenEndpoint(http, server.issuer, { retry })).rejects.toMatchObject({
+      name: 'NetworkError',
+      code: 'ERR_NETWORK',
+    });
+  });
+
+  it('does not retry what will not change: 400, a bad document, a Retry-After past maxDelay', async () => {
+    const server = await mock();
+    server.mock.injectFault({ endpoint: 'metadata', status: 400 });
+    await expect(discoverTokenEndpoint(http, server.issuer, { retry })).rejects.toMatchObject({
+      code: 'ERR_DISCOVERY',
+      status: 400,
+    });
+    server.mock.injectFault({ endpoint: 'metadata', body: '{"issuer":' });
+    await expect(discoverTokenEndpoint(http, server.issuer, { retry })).rejects.toMatchObject({
+      code: 'ERR_DISCOVERY',
+      status: undefined,
+    });
+    server.mock.injectFault({ endpoint: 'metadata', status: 503, retryAfter: 60 });
+    await expect(discoverTokenEndpoint(http, server.issuer, { retry })).rejects.toMatchObject({
+      status: 503,
+      retryAfter: 60,
+    });
+    expect(server.mock.stats.metadataRequests).toBe(3);
+  });
+
+  it('without a policy, makes one attempt', async () => {
+    const server = await mock();
+    server.mock.injectFault({ endpoint: 'metadata', status: 503 });
+    await expect(discoverTokenEndpoint(http, server.issuer)).rejects.toMatchObject({ status: 503 });
+    expect(server.mock.stats.metadataRequests).toBe(1);
+  });
+
+  it('quotes a hostile issuer only as printable ASCII, cut short', async () => {
+    const issuer = await metadataServer(() => ({
+      '/.well-known/oauth-authorization-server': { issuer: `\u001b[31m${'x'.repeat(500)}` },
+    }));
+    const error = await discoverTokenEndpoint(http, issuer).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'ERR_ISSUER_MISMATCH' });
+    expect((error as Error).message).not.toContain('\u001b');
+    expect((error as Error).message.length).toBeLessThan(300);
+  });
+});
