@@ -20,8 +20,11 @@ export interface DrillsterApiBinding {
 export const drillsterAuthProviders: Provider[] = [
   {
     provide: DRILLSTER_AUTH,
-    useFactory: ({ api: _api, ...options }: DrillsterAuthModuleOptions): DrillsterAuth =>
-      createDrillsterAuth(options),
+    useFactory: ({
+      api: _api,
+      widgetTokenMinValidity: _widget,
+      ...options
+    }: DrillsterAuthModuleOptions): DrillsterAuth => createDrillsterAuth(options),
     inject: [DRILLSTER_AUTH_MODULE_OPTIONS],
   },
   {

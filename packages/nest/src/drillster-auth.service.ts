@@ -3,11 +3,21 @@ import {
   ConfigurationError,
   type DrillsterAuth,
   type GetAccessTokenOptions,
+  numberOption,
 } from '@drillster-auth/core';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { DRILLSTER_API_BINDING, DRILLSTER_AUTH } from './drillster-auth.constants.js';
+import {
+  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
+  DRILLSTER_API_BINDING,
+  DRILLSTER_AUTH,
+} from './drillster-auth.constants.js';
+import { DRILLSTER_AUTH_MODULE_OPTIONS } from './drillster-auth.module-definition.js';
 import type { DrillsterApiBinding } from './drillster-auth.providers.js';
-import type { WidgetToken } from './interfaces/index.js';
+import type {
+  DrillsterAuthModuleOptions,
+  WidgetToken,
+  WidgetTokenOptions,
+} from './interfaces/index.js';
 
 /**
  * Drillster access tokens for the configured service account and the users it manages. Inject
@@ -15,11 +25,23 @@ import type { WidgetToken } from './interfaces/index.js';
  */
 @Injectable()
 export class DrillsterAuthService implements OnApplicationShutdown {
+  readonly #widgetMinValidity: number;
+
+  /** @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `widgetTokenMinValidity` is out of range. */
   constructor(
     /** The core client behind this service, for what the service does not wrap. */
     @Inject(DRILLSTER_AUTH) readonly client: DrillsterAuth,
     @Inject(DRILLSTER_API_BINDING) private readonly binding: DrillsterApiBinding,
-  ) {}
+    @Inject(DRILLSTER_AUTH_MODULE_OPTIONS) options: DrillsterAuthModuleOptions,
+  ) {
+    // Checked here, so a bad value fails the bootstrap rather than every widget later; the
+    // range is core's for `minValidity`.
+    this.#widgetMinValidity = numberOption(
+      options.widgetTokenMinValidity,
+      'widgetTokenMinValidity',
+      { default: DEFAULT_WIDGET_TOKEN_MIN_VALIDITY, min: 0, max: 86_400 },
+    );
+  }
 
   /**
    * An access token for `options.subject` (default: the service account), cached and refreshed
@@ -46,13 +68,16 @@ export class DrillsterAuthService implements OnApplicationShutdown {
 
   /**
    * A token for the managed user `userId` (id, email or third-party id), for a Drillster
-   * widget's `drl-token` attribute. Never the service account's own token: that one must not
-   * reach a browser, so an empty `userId` or the service account's id is refused.
+   * widget's `drl-token` attribute, with at least `minValidity` seconds left (default the
+   * module's `widgetTokenMinValidity`, 900): the widget cannot renew it. Never the service
+   * account's own token: that one must not reach a browser, so an empty `userId` or the service
+   * account's id is refused.
    *
-   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `userId` is not a non-empty string.
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `userId` is not a non-empty string,
+   * when `minValidity` is out of range, or when the token endpoint's tokens live shorter than it.
    * @throws {DrillsterAuthError} when no token can be had.
    */
-  async getWidgetToken(userId: string, options?: { signal?: AbortSignal }): Promise<WidgetToken> {
+  async getWidgetToken(userId: string, options?: WidgetTokenOptions): Promise<WidgetToken> {
     if (typeof userId !== 'string' || userId.trim() === '') {
       throw new ConfigurationError('ERR_INVALID_OPTIONS', 'getWidgetToken needs a managed user id');
     }
@@ -62,7 +87,13 @@ export class DrillsterAuthService implements OnApplicationShutdown {
         "getWidgetToken is for managed users; the service account's own token must not reach a browser",
       );
     }
-    const token = await this.client.getAccessToken({ subject: userId, signal: options?.signal });
+    const minValidity = options?.minValidity;
+    const token = await this.client.getAccessToken({
+      subject: userId,
+      signal: options?.signal,
+      // Only a left-out value falls back; core refuses a null or NaN one.
+      minValidity: minValidity === undefined ? this.#widgetMinValidity : minValidity,
+    });
     return { token: token.accessToken, expiresAt: token.expiresAt };
   }
 

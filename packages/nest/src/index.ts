@@ -3,6 +3,7 @@
 export type { DrillsterRequestOptions } from '@drillster-auth/axios';
 export {
   DEFAULT_DRILLSTER_API_BASE_URL,
+  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
   DRILLSTER_API,
   DRILLSTER_AUTH,
 } from './drillster-auth.constants.js';
@@ -20,4 +21,5 @@ export type {
   DrillsterAuthModuleOptions,
   DrillsterAuthOptionsFactory,
   WidgetToken,
+  WidgetTokenOptions,
 } from './interfaces/index.js';

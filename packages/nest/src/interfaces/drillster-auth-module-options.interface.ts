@@ -18,4 +18,12 @@ export interface DrillsterApiOptions {
 export interface DrillsterAuthModuleOptions extends DrillsterAuthOptions {
   /** The injectable API client. Default: Drillster's API at `https://www.drillster.com/api/2.1.1/`. */
   api?: DrillsterApiOptions;
+  /**
+   * Seconds a token from `getWidgetToken` has left at least; a cached token with less is
+   * replaced by a new one. A widget gets its token once, with the page, and cannot renew it, so
+   * the token has to outlast a learner's session in it. Default 900 (15 minutes: a practice
+   * session in the Player, with room to spare), from 0 to 86400. Tokens that live shorter than
+   * this make `getWidgetToken` fail with `ERR_INVALID_OPTIONS`.
+   */
+  widgetTokenMinValidity?: number;
 }

@@ -5,3 +5,14 @@ export interface WidgetToken {
   /** When it expires, in milliseconds since the epoch. */
   expiresAt: number;
 }
+
+/** Options of `DrillsterAuthService.getWidgetToken`. */
+export interface WidgetTokenOptions {
+  /** Stops waiting for the token. */
+  signal?: AbortSignal;
+  /**
+   * Seconds the token has left at least, from 0 to 86400. Default: the module's
+   * `widgetTokenMinValidity` (900).
+   */
+  minValidity?: number;
+}
