@@ -90,4 +90,23 @@ describe.concurrent.each(versions)('Node %s', (version) => {
     });
     expect(seen.mintError).toBeUndefined();
   });
+
+  test('core/node: loadServiceAccountKey(path), imported and required; errors coded, nothing quoted', async () => {
+    const seen = await script(version, 'key-file.mjs');
+    const refused = {
+      keyFileError: true,
+      code: expect.stringMatching(/^ERR_KEY_FILE_/),
+      leaks: [],
+    };
+    expect(seen).toMatchObject({
+      import: { minted: true },
+      require: { minted: true },
+      missing: refused,
+      directory: refused,
+      broken: { ...refused, code: 'ERR_KEY_FILE_INVALID_JSON' },
+    });
+    expect((seen.missing as { code: string }).code).not.toBe(
+      (seen.broken as { code: string }).code,
+    );
+  });
 });
