@@ -57,10 +57,7 @@ const EXIT_CODE_OF = {
   // The CLI aborts nothing: an abort is as unplanned as a bug.
   ERR_ABORTED: EXIT_CODES.unexpected,
   ERR_UNEXPECTED: EXIT_CODES.unexpected,
-} as const satisfies Record<
-  DrillsterAuthErrorCode | CliErrorCode | 'ERR_RESPONSE_TOO_LARGE',
-  ExitCode
->;
+} as const satisfies Record<DrillsterAuthErrorCode | CliErrorCode, ExitCode>;
 
 /** Statuses that mean "not now" rather than "not this request": the core retries them too. */
 function isTransientStatus(status: unknown): boolean {
@@ -71,7 +68,7 @@ function isTransientStatus(status: unknown): boolean {
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (!(error instanceof DrillsterAuthError)) return EXIT_CODES.unexpected;
-  const code = error.code as keyof typeof EXIT_CODE_OF;
+  const { code } = error;
   if (
     (code === 'ERR_TOKEN_ENDPOINT' || code === 'ERR_DISCOVERY') &&
     isTransientStatus((error as { status?: unknown }).status)

@@ -1,4 +1,9 @@
-import { DiscoveryError, DrillsterAuthError, NetworkError } from '@drillster-auth/core';
+import {
+  DiscoveryError,
+  DrillsterAuthError,
+  NetworkError,
+  ResponseTooLargeError,
+} from '@drillster-auth/core';
 import { describe, expect, it } from 'vitest';
 import { CliError, EXIT_CODES, exitCodeFor, main } from '../src/index.js';
 
@@ -48,13 +53,15 @@ describe('exitCodeFor()', () => {
       [new CliError('ERR_LISTEN', 'port taken'), 2],
       [new DiscoveryError('ERR_DISCOVERY', 'no metadata'), 2],
       [new DiscoveryError('ERR_ISSUER_MISMATCH', 'another issuer'), 2],
-      // However the core marks a discovery failure as transient, it is "try later", not "fix it".
-      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 503'), { status: 503 }), 4],
-      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 429'), { status: 429 }), 4],
-      [Object.assign(new DiscoveryError('ERR_DISCOVERY', 'HTTP 410'), { status: 410 }), 2],
+      // A transient status on discovery means "try later", not "fix your issuer".
+      [new DiscoveryError('ERR_DISCOVERY', 'HTTP 503', { status: 503 }), 4],
+      [new DiscoveryError('ERR_DISCOVERY', 'HTTP 429', { status: 429 }), 4],
+      [new DiscoveryError('ERR_DISCOVERY', 'HTTP 410', { status: 410 }), 2],
       [new NetworkError('ERR_NETWORK', 'reset'), 4],
       [new NetworkError('ERR_TIMEOUT', 'slow'), 4],
-      [new DrillsterAuthError('ERR_RESPONSE_TOO_LARGE' as never, 'huge'), 5],
+      [new ResponseTooLargeError('huge', { status: 200, limit: 65_536 }), 5],
+      // An oversized error body is still an oversized body, whatever its status.
+      [new ResponseTooLargeError('huge', { status: 503, limit: 8_192 }), 5],
       [new DrillsterAuthError('ERR_INVALID_TOKEN_RESPONSE', 'bad'), 5],
       [new DrillsterAuthError('ERR_ABORTED', 'aborted'), 1],
       [new DrillsterAuthError('ERR_SOMETHING_NEW' as never, 'new'), 1],

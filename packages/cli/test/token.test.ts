@@ -310,6 +310,45 @@ describe('exit codes by cause', () => {
     expectFailure(await run(['token'], env), 5, 'ERR_INVALID_TOKEN_RESPONSE', leakables());
   });
 
+  it('exits 4, not 2, when the metadata answers 503 through every retry', async () => {
+    server.mock.injectFault({ endpoint: 'metadata', status: 503, count: 10 });
+    expectFailure(await run(['token'], env), 4, 'ERR_DISCOVERY', leakables());
+    expect(server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  it('exits 5 for an oversized token or metadata response', async () => {
+    server.mock.injectFault({ status: 200, body: '{"access_token":"', bodyBytes: 4_000_000 });
+    expectFailure(await run(['token'], env), 5, 'ERR_RESPONSE_TOO_LARGE', leakables());
+    server.mock.injectFault({ endpoint: 'metadata', status: 200, body: '{', bodyBytes: 4_000_000 });
+    expectFailure(await run(['token'], env), 5, 'ERR_RESPONSE_TOO_LARGE', leakables());
+  });
+
+  it('prints no token with characters that could inject a header, and does not quote it', async () => {
+    const injected = 'abc\r\nX-Injected: yes';
+    server.mock.injectFault({
+      status: 200,
+      body: JSON.stringify({ access_token: injected, token_type: 'bearer', expires_in: 3600 }),
+    });
+    const result = await run(['token', '--format', 'header'], env);
+    expectFailure(result, 5, 'ERR_INVALID_TOKEN_RESPONSE', [...leakables(), injected]);
+    expect(result.stderr).not.toContain('X-Injected');
+  });
+
+  it('clamps an absurd expires_in instead of failing after minting', async () => {
+    server.mock.injectFault({
+      status: 200,
+      body: JSON.stringify({
+        access_token: 'a-token-0123456789',
+        token_type: 'bearer',
+        expires_in: 1e13,
+      }),
+    });
+    const result = await run(['token', '--format', 'json'], env);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    const { expires_at } = JSON.parse(result.stdout) as { expires_at: string };
+    expect(Date.parse(expires_at) - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+  });
+
   it('exits 2 when the issuer has no metadata: the issuer is wrong', async () => {
     const wrong = await startServer(async () => ({ status: 404, body: '{}' }));
     try {
