@@ -125,6 +125,7 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
 
 describe('subjects (item 11)', () => {
   it.each([
+    ['null', null],
     ['empty', ''],
     ['a number', 42],
     ['an object', { id: 'user' }],
@@ -139,6 +140,16 @@ describe('subjects (item 11)', () => {
       expect(stats().tokenRequests).toBe(0);
     },
   );
+
+  it('does not replace a null request subject with the default subject', async () => {
+    detach();
+    detach = attachDrillsterAuth(api, auth, { subject: fixture.user.userId });
+    const error = await api
+      .get('user', { drillster: { subject: null as unknown as string } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS' });
+    expect(stats().tokenRequests).toBe(0);
+  });
 
   it.each([null, '', '  ', 7])('refuses a subject option of %j when attaching', (subject) => {
     expect(() => attachDrillsterAuth(api, auth, { subject: subject as unknown as string })).toThrow(
