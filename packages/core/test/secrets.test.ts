@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DrillsterAuthEvent, parseServiceAccountKey } from '../src/index.js';
 import { type Fixture, startFixture } from './server.js';
@@ -78,6 +79,11 @@ describe('secrets never leak', () => {
         fx
           .auth({ onEvent, tokenEndpoint: 'http://127.0.0.1:9/token', retry: false })
           .getAccessToken(),
+      async () => {
+        // ofetch's own error on a timeout holds the request body: secret and assertion.
+        mock.injectFault({ delayMs: 2000 });
+        return fx.auth({ onEvent, timeout: 100, retry: false }).getAccessToken();
+      },
       async () =>
         parseServiceAccountKey({ ...fx.keyFile, privateKey: fx.keyFile.privateKey.slice(0, 900) }),
       async () => parseServiceAccountKey(JSON.stringify(fx.keyFile).replace('"keyId"', 'keyId')),
@@ -106,6 +112,14 @@ describe('secrets never leak', () => {
     for (const secret of secrets([token.accessToken, userToken.accessToken])) {
       expect(rendered).not.toContain(secret);
     }
+    const leakSecrets = {
+      clientSecret: fx.clientSecret,
+      privateKey: fx.keyFile.privateKey,
+      accessToken: token.accessToken,
+      userAccessToken: userToken.accessToken,
+    };
+    for (const failure of failures) expectNoLeaks(failure, leakSecrets, 'an error');
+    for (const event of events) expectNoLeaks(event, leakSecrets, `the ${event.type} event`);
     expect(rendered).toContain('[redacted]');
     expect(rendered).toContain('invalid_client');
   });
