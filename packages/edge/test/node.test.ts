@@ -188,6 +188,7 @@ describe('the request checked is the request sent (issue 7 item 19)', () => {
 
 describe('subjects (issue 7 item 11)', () => {
   test.each([
+    ['null', null],
     ['empty', ''],
     ['a number', 42],
   ])(
