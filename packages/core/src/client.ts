@@ -1,5 +1,6 @@
 import { AccessToken, authorizationHeader } from './access-token.js';
 import { MAX_ASSERTION_LIFETIME, signAssertion } from './assertion.js';
+import { isSaneCachedToken, MAX_TOKEN_LIFETIME_MS } from './cache/serialize.js';
 import type { CachedToken, TokenCache } from './cache/types.js';
 import { DEFAULT_ISSUER, discoverTokenEndpoint } from './discovery.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from './key-file.js';
 import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 import {
+  backoffDelay,
   isRetryable,
   type RetryOptions,
   type RetryPolicy,
@@ -25,6 +27,7 @@ import {
   sleep,
 } from './retry.js';
 import { exchangeAssertion } from './token-endpoint.js';
+import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
 
 /** Options of {@link createDrillsterAuth}. */
 export interface DrillsterAuthOptions {
@@ -40,24 +43,29 @@ export interface DrillsterAuthOptions {
   tokenEndpoint?: string;
   /** A shared token store (Redis, Workers KV…) consulted before minting. Default: none; each client keeps its tokens in memory. */
   cache?: TokenCache;
-  /** Milliseconds the `cache` store is left alone after it failed, so an outage costs one timeout rather than one per token. Default 5000; 0 tries it every time. */
+  /** Milliseconds the `cache` store is left alone after it failed, so an outage costs one timeout rather than one per token; from 0 to 2^31 − 1. Default 5000; 0 tries it every time. */
   cacheFailurePause?: number;
-  /** Most subjects whose tokens this client keeps in memory; beyond it the oldest idle subjects are dropped. Default 1000. */
+  /**
+   * Most subjects whose tokens this client keeps in memory, a whole number of at least 1.
+   * Beyond it a subject is dropped to make room: one whose token went stale or that was not used
+   * since the last sweep; never one whose request is in flight (so while more requests than this
+   * are in flight, more subjects are kept). Default 1000.
+   */
   maxSubjects?: number;
-  /** Lifetime of signed assertions, in seconds. Default 300, at most 3600. */
+  /** Lifetime of signed assertions, in whole seconds from 1 to 3600. Default 300. */
   assertionLifetime?: number;
   /** When a cached token is refreshed ahead of expiry, and when it is no longer served. */
   refresh?: {
-    /** Refresh in the background during the last this-many seconds of a token's life… Default 300. */
+    /** Refresh in the background during the last this-many seconds of a token's life (0 to 86400)… Default 300. */
     windowSeconds?: number;
-    /** …or the last this fraction of it, whichever is shorter. Default 0.1. */
+    /** …or the last this fraction of it (0 to 1), whichever is shorter. Default 0.1. */
     windowRatio?: number;
-    /** Never serve a token this many seconds or less from expiry (at most half its life, for tokens that live under a minute). Default 30. */
+    /** Never serve a token this many seconds or less from expiry (0 to 86400; at most half its life, for tokens that live under a minute). Default 30. */
     expiryMarginSeconds?: number;
   };
-  /** Lifetime assumed when the token response has no `expires_in` and the token is not a JWT, in seconds. Default 300. */
+  /** Lifetime assumed when the token response has no `expires_in` and the token is not a JWT, in seconds from 1 to 86400. Default 300. */
   defaultExpiresIn?: number;
-  /** Timeout of each HTTP request, in milliseconds. Default 10000. */
+  /** Timeout of each HTTP request, in whole milliseconds from 1 to 2^31 − 1. Default 10000. */
   timeout?: number;
   /** Retries of transient failures, or `false` for none. Default 3 attempts in all. */
   retry?: RetryOptions | false;
@@ -71,10 +79,23 @@ export interface DrillsterAuthOptions {
 
 /** Options of {@link DrillsterAuth.getAccessToken}. */
 export interface GetAccessTokenOptions {
-  /** Whom the token is for: a managed user's id, email or third-party id. Default: the service account itself. */
+  /**
+   * Whom the token is for: a managed user's id, email or third-party id, a non-empty string.
+   * Default (`undefined`, and only `undefined`): the service account itself. `null`, `''` or a
+   * non-string fail with {@link ConfigurationError} `ERR_INVALID_OPTIONS`.
+   */
   subject?: string;
   /** Skip the caches and get a new token. */
   forceRefresh?: boolean;
+  /**
+   * Least time the token must still be valid for, in seconds, from 0 to 86400. A cached token,
+   * in memory or in the shared store, that expires sooner is not served: the caller gets a new
+   * one, shared with concurrent callers as usual. Default 0: any token outside
+   * `refresh.expiryMarginSeconds` of its expiry. When the token endpoint issues tokens that live
+   * shorter than this, the call fails with {@link ConfigurationError} `ERR_INVALID_OPTIONS` after
+   * that one request, and at once (without a request) while that token is held.
+   */
+  minValidity?: number;
   /** Stops waiting for the token. A request other callers share goes on. */
   signal?: AbortSignal;
 }
@@ -82,14 +103,44 @@ export interface GetAccessTokenOptions {
 /** The clock must differ this much from the server's before assertions are corrected. */
 const SKEW_TOLERANCE_MS = 30_000;
 
+/** A stored token issued this far in our future comes from a clock we do not trust. */
+const MAX_FUTURE_ISSUE_MS = 5 * 60_000;
+
+/**
+ * Backoff between failed background refreshes: full jitter, from 1 s doubling to at most 60 s.
+ * Each attempt already made its own retries; this spaces out the attempts that cache hits start.
+ */
+const BACKGROUND_BACKOFF_BASE_MS = 1000;
+const BACKGROUND_BACKOFF_MAX_MS = 60_000;
+
+/** Largest `minValidity`, refresh window and margin, in seconds: the longest token lifetime believed. */
+const MAX_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME_MS / 1000;
+
 interface Slot {
   token: AccessToken | undefined;
-  /** From here on, a hit also starts a background refresh. */
+  /** From here on, a hit also starts a background refresh; pushed back after a failed one. */
   refreshAt: number;
   /** From here on, the token is not served. */
   staleAt: number;
-  inflight: Promise<AccessToken> | undefined;
+  /** Lifetime of `token`, in milliseconds. */
+  lifetime: number;
+  inflight: Promise<Filled> | undefined;
   inflightMode: FetchMode | undefined;
+  /** Set by each hit, cleared by the eviction sweep: a used slot gets a second chance. */
+  used: boolean;
+  /** Background refreshes that failed in a row, for the backoff between them. */
+  failures: number;
+}
+
+/** What a fetch put into its slot. */
+interface Filled {
+  token: AccessToken;
+  /** Lifetime of `token`, in milliseconds. */
+  lifetime: number;
+  /** Minted by this fetch, not read from the shared store: no newer token is to be had. */
+  minted: boolean;
+  /** The `minValidity` (milliseconds) the fetch was made for: its callers need not check again. */
+  minValidity: number;
 }
 
 /** `force` skips the shared cache; `background` replaces a token that is still being served. */
@@ -103,6 +154,8 @@ type FetchMode = 'normal' | 'force' | 'background';
  */
 export class DrillsterAuth {
   readonly #key: ServiceAccountKey;
+  /** The service account's id: the subject when none is given. */
+  readonly #ownSubject: string;
   readonly #clientId: string;
   readonly #clientSecret: string;
   readonly #issuer: string;
@@ -131,8 +184,9 @@ export class DrillsterAuth {
       throw new ConfigurationError('ERR_INVALID_OPTIONS', 'DrillsterAuth needs an options object');
     }
     this.#key = parseServiceAccountKey(options.key);
-    this.#clientId = requireText(options.clientId, 'clientId');
-    this.#clientSecret = requireText(options.clientSecret, 'clientSecret');
+    this.#ownSubject = this.#key.serviceAccountId;
+    this.#clientId = textOption(options.clientId, 'clientId');
+    this.#clientSecret = textOption(options.clientSecret, 'clientSecret');
     this.#issuer = options.issuer ?? DEFAULT_ISSUER;
     requireSecureUrl(this.#issuer, 'issuer');
     if (options.tokenEndpoint !== undefined) {
@@ -140,53 +194,50 @@ export class DrillsterAuth {
       this.#tokenEndpoint = Promise.resolve(this.#tokenEndpointUrl);
     }
     this.#cache = options.cache;
-    this.#cachePause = requireNumber(
-      options.cacheFailurePause,
-      'cacheFailurePause',
-      5000,
-      0,
-      Infinity,
-    );
-    this.#maxSubjects = requireNumber(options.maxSubjects, 'maxSubjects', 1000, 1, Infinity);
-    this.#assertionLifetime = requireNumber(
-      options.assertionLifetime,
-      'assertionLifetime',
-      300,
-      1,
-      MAX_ASSERTION_LIFETIME,
-    );
-    this.#windowMs =
-      requireNumber(options.refresh?.windowSeconds, 'refresh.windowSeconds', 300, 0, Infinity) *
-      1000;
-    this.#windowRatio = requireNumber(
-      options.refresh?.windowRatio,
-      'refresh.windowRatio',
-      0.1,
-      0,
-      1,
-    );
+    this.#cachePause = numberOption(options.cacheFailurePause, 'cacheFailurePause', {
+      default: 5000,
+      min: 0,
+      max: MAX_TIMER_DELAY,
+    });
+    this.#maxSubjects = numberOption(options.maxSubjects, 'maxSubjects', {
+      default: 1000,
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      integer: true,
+    });
+    this.#assertionLifetime = numberOption(options.assertionLifetime, 'assertionLifetime', {
+      default: 300,
+      min: 1,
+      max: MAX_ASSERTION_LIFETIME,
+      integer: true,
+    });
+    const seconds = (value: number | undefined, name: string, fallback: number) =>
+      numberOption(value, name, { default: fallback, min: 0, max: MAX_LIFETIME_SECONDS });
+    this.#windowMs = seconds(options.refresh?.windowSeconds, 'refresh.windowSeconds', 300) * 1000;
+    this.#windowRatio = numberOption(options.refresh?.windowRatio, 'refresh.windowRatio', {
+      default: 0.1,
+      min: 0,
+      max: 1,
+    });
     this.#marginMs =
-      requireNumber(
-        options.refresh?.expiryMarginSeconds,
-        'refresh.expiryMarginSeconds',
-        30,
-        0,
-        Infinity,
-      ) * 1000;
-    this.#defaultExpiresIn = requireNumber(
-      options.defaultExpiresIn,
-      'defaultExpiresIn',
-      300,
-      1,
-      Infinity,
-    );
+      seconds(options.refresh?.expiryMarginSeconds, 'refresh.expiryMarginSeconds', 30) * 1000;
+    this.#defaultExpiresIn = numberOption(options.defaultExpiresIn, 'defaultExpiresIn', {
+      default: 300,
+      min: 1,
+      max: MAX_LIFETIME_SECONDS,
+    });
     this.#retry = retryPolicy(options.retry);
     this.#http = createHttpClient({
-      timeout: requireNumber(options.timeout, 'timeout', 10_000, 1, Infinity),
+      timeout: numberOption(options.timeout, 'timeout', {
+        default: 10_000,
+        min: 1,
+        max: MAX_TIMER_DELAY,
+        integer: true,
+      }),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    this.#clock = options.clock ?? Date.now;
-    this.#onEvent = options.onEvent;
+    this.#clock = optionalFunction(options.clock, 'clock') ?? Date.now;
+    this.#onEvent = optionalFunction(options.onEvent, 'onEvent');
   }
 
   /** The service account's id. */
@@ -211,30 +262,54 @@ export class DrillsterAuth {
   }
 
   /**
-   * Forgets the token of `subject` (default: the service account), here and in the shared cache,
-   * so the next call gets a new one. With `accessToken`, only if that is still the cached token:
-   * many requests that failed with one token then cause one refresh, not many.
+   * Forgets the token of `subject` (default: the service account), in memory and in the shared
+   * `cache` store, so the next call gets a new one; the store is reached whether or not this
+   * client holds the subject in memory. With `accessToken`, each place forgets its token only if
+   * it is that one (compare-and-invalidate: the store entry is read and deleted only when it
+   * holds it), so many requests that failed with one token cause one refresh, not many. Store
+   * failures are reported as `cache_error` events, never thrown.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for a `subject` that is not a non-empty string.
    */
   async invalidate(subject?: string, options?: { accessToken?: string }): Promise<void> {
-    const name = subject ?? this.#key.serviceAccountId;
+    const name = this.#subject(subject);
+    const expected = options?.accessToken;
     const slot = this.#slots.get(name);
-    if (options?.accessToken !== undefined && slot?.token?.accessToken !== options.accessToken) {
-      return;
+    if (
+      slot?.token !== undefined &&
+      (expected === undefined || slot.token.accessToken === expected)
+    ) {
+      slot.token = undefined;
     }
-    if (slot) slot.token = undefined;
-    if (this.#cache && this.#tokenEndpointUrl !== undefined) {
-      await this.#cacheCall('delete', () => this.#cache?.delete(this.#cacheKey(name)));
+    const cache = this.#cache;
+    if (cache === undefined) return;
+    let endpoint = this.#tokenEndpointUrl;
+    if (endpoint === undefined) {
+      try {
+        endpoint = await this.#endpoint();
+      } catch {
+        return; // Without an endpoint there is no key, and no token of ours to forget.
+      }
     }
+    const key = this.#cacheKey(name, endpoint);
+    if (expected !== undefined) {
+      const stored = await this.#cacheCall('get', () => cache.get(key));
+      if (stored?.accessToken !== expected) return;
+    }
+    await this.#cacheCall('delete', () => cache.delete(key));
   }
 
   /**
-   * A freshly signed assertion for `subject`, for debugging or for sending it yourself.
-   * It is a credential: treat it like a token.
+   * A freshly signed assertion for `subject` (default: the service account), for debugging or
+   * for sending it yourself. It is a credential: treat it like a token.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for a `subject` that is not a non-empty string.
    */
   async createAssertion(options?: { subject?: string; signal?: AbortSignal }): Promise<string> {
+    const subject = this.#subject(options?.subject);
     return signAssertion(this.#key, {
       audience: await this.getTokenEndpoint(options),
-      subject: options?.subject,
+      subject,
       lifetime: this.#assertionLifetime,
       now: this.#clock() + this.#clockOffset,
     });
@@ -276,20 +351,30 @@ export class DrillsterAuth {
 
   /**
    * The hot path: the cached token of the subject while it may be served, starting a background
-   * refresh inside the refresh window. No allocation, no I/O.
+   * refresh inside the refresh window. No allocation, no I/O. An invalid `subject` or
+   * `minValidity` is never served: it misses, and {@link #fetchShared} refuses it.
    */
   #cached(options: GetAccessTokenOptions | undefined): AccessToken | undefined {
-    if (options?.forceRefresh === true) return undefined;
-    const subject = options?.subject ?? this.#key.serviceAccountId;
+    let subject = this.#ownSubject;
+    if (options !== undefined) {
+      if (options.forceRefresh === true) return undefined;
+      if (options.subject !== undefined) subject = options.subject;
+    }
     const slot = this.#slots.get(subject);
-    if (slot?.token === undefined) return undefined;
+    if (slot === undefined) return undefined;
+    const token = slot.token;
+    if (token === undefined) return undefined;
     const now = this.#clock();
     if (now >= slot.staleAt) return undefined;
+    if (options?.minValidity !== undefined && !lasts(token, options.minValidity, now)) {
+      return undefined;
+    }
+    slot.used = true;
     if (now >= slot.refreshAt && slot.inflight === undefined) {
       this.#refreshInBackground(subject, slot);
     }
-    if (this.#onEvent) this.#hit(slot.token);
-    return slot.token;
+    if (this.#onEvent) this.#hit(token);
+    return token;
   }
 
   #hit(token: AccessToken): void {
@@ -310,62 +395,114 @@ export class DrillsterAuth {
     }
   }
 
-  #slot(subject: string): Slot {
+  /** `subject` as given, or the service account for `undefined` (and only for `undefined`). */
+  #subject(subject: unknown): string {
+    return subject === undefined ? this.#ownSubject : textOption(subject, 'subject');
+  }
+
+  /**
+   * Makes room for a new slot, a CLOCK (second chance) sweep from the oldest end of the map: a
+   * slot with a request in flight is never dropped (nor, so, the new one, whose request has
+   * started); an idle slot whose token is stale or gone, or that no hit used since the sweep last
+   * passed it, is dropped at once; a used one is moved to the back with its mark cleared. Every
+   * move is paid for by an earlier hit, so this is O(1) amortised, and the hit path only sets a
+   * flag. The sweep gives up after two rounds (every slot in flight): the map then holds more
+   * than `maxSubjects` until those requests end.
+   */
+  #evict(): void {
+    const now = this.#clock();
+    let budget = 2 * this.#slots.size;
+    for (const [subject, slot] of this.#slots) {
+      if (this.#slots.size <= this.#maxSubjects || budget-- === 0) return;
+      this.#slots.delete(subject);
+      if (
+        slot.inflight !== undefined ||
+        (slot.used && slot.token !== undefined && now < slot.staleAt)
+      ) {
+        slot.used = false;
+        this.#slots.set(subject, slot);
+      }
+    }
+  }
+
+  async #fetchShared(options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
+    const subject = this.#subject(options?.subject);
+    const minValidity =
+      numberOption(options?.minValidity, 'minValidity', {
+        default: 0,
+        min: 0,
+        max: MAX_LIFETIME_SECONDS,
+      }) * 1000;
+    const signal = options?.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const force = options?.forceRefresh === true;
+    const held = this.#slots.get(subject);
+    if (
+      minValidity > 0 &&
+      !force &&
+      held?.token !== undefined &&
+      held.lifetime < minValidity &&
+      this.#clock() < held.staleAt
+    ) {
+      // The token endpoint's latest token cannot do; asking again now would only mint another.
+      throw minValidityTooLong(minValidity, held.lifetime);
+    }
+    const filled = await this.#shared(subject, force ? 'force' : 'normal', minValidity, signal);
+    if (minValidity === 0 || filled.minValidity >= minValidity || filled.minted) {
+      if (filled.lifetime < minValidity) throw minValidityTooLong(minValidity, filled.lifetime);
+      return filled.token;
+    }
+    if (filled.token.expiresAt - this.#clock() >= minValidity) return filled.token;
+    // A request made for less (a refresh, another caller's) gave a token that expires too soon:
+    // get a new one. It is minted, so this ends here.
+    const fresh = await this.#shared(subject, 'force', minValidity, signal);
+    if (fresh.lifetime < minValidity) throw minValidityTooLong(minValidity, fresh.lifetime);
+    return fresh.token;
+  }
+
+  /**
+   * Joins the subject's request in flight (any, or for `force` a forced one) or starts one, and
+   * waits for it (or for `signal`).
+   */
+  #shared(
+    subject: string,
+    mode: 'normal' | 'force',
+    minValidity: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Filled> {
     let slot = this.#slots.get(subject);
+    const created = slot === undefined;
     if (slot === undefined) {
       slot = {
         token: undefined,
         refreshAt: 0,
         staleAt: 0,
+        lifetime: 0,
         inflight: undefined,
         inflightMode: undefined,
+        used: false,
+        failures: 0,
       };
       this.#slots.set(subject, slot);
-      if (this.#slots.size > this.#maxSubjects) this.#evict();
     }
-    return slot;
-  }
-
-  /** Drops slots without a servable token first, then the oldest; never one with a request in flight. */
-  #evict(): void {
-    const now = this.#clock();
-    for (const onlyStale of [true, false]) {
-      for (const [subject, slot] of this.#slots) {
-        if (this.#slots.size <= this.#maxSubjects) return;
-        if (slot.inflight !== undefined) continue;
-        if (!onlyStale || slot.token === undefined || slot.staleAt <= now) {
-          this.#slots.delete(subject);
-        }
-      }
+    let inflight = slot.inflight;
+    if (inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
+      inflight = this.#startFetch(subject, slot, mode, minValidity);
     }
-  }
-
-  #fetchShared(options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
-    const subject = options?.subject ?? this.#key.serviceAccountId;
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (typeof subject !== 'string' || subject === '') {
-      return Promise.reject(
-        new ConfigurationError('ERR_INVALID_OPTIONS', 'subject must be a non-empty string'),
-      );
-    }
-    const slot = this.#slot(subject);
-    const mode = options?.forceRefresh === true ? 'force' : 'normal';
-    if (slot.inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
-      this.#startFetch(subject, slot, mode);
-    }
-    const shared = slot.inflight!;
-    return signal ? abortable(shared, signal) : shared;
+    // Only now, with the new slot's request in flight, so that it cannot be the one dropped.
+    if (created && this.#slots.size > this.#maxSubjects) this.#evict();
+    return signal ? abortable(inflight, signal) : inflight;
   }
 
   #refreshInBackground(subject: string, slot: Slot): void {
-    this.#startFetch(subject, slot, 'background').catch(() => {
+    if (this.#closed.signal.aborted) return;
+    this.#startFetch(subject, slot, 'background', 0).catch(() => {
       // Reported as a token_failed event; callers keep the current token until it goes stale.
     });
   }
 
-  #startFetch(subject: string, slot: Slot, mode: FetchMode): Promise<AccessToken> {
-    const inflight = this.#fetch(subject, slot, mode).finally(() => {
+  #startFetch(subject: string, slot: Slot, mode: FetchMode, minValidity: number): Promise<Filled> {
+    const inflight = this.#fetch(subject, slot, mode, minValidity).finally(() => {
       if (slot.inflight === inflight) {
         slot.inflight = undefined;
         slot.inflightMode = undefined;
@@ -379,33 +516,67 @@ export class DrillsterAuth {
   /**
    * Gets a token for `subject` into its slot: from the shared cache when it has a good one, else
    * from the token endpoint. `force` skips the shared cache; `background` refreshes a token that
-   * is still served, so only a token expiring later than it will do.
+   * is still served, so only a token expiring later than it will do; `minValidity` (milliseconds)
+   * is how long a token from the shared cache must still be valid.
    */
-  async #fetch(subject: string, slot: Slot, mode: FetchMode): Promise<AccessToken> {
+  async #fetch(subject: string, slot: Slot, mode: FetchMode, minValidity: number): Promise<Filled> {
     const background = mode === 'background';
+    const replacing = slot.token;
     try {
       const endpoint = await this.#endpoint();
       const cache = this.#storePaused() ? undefined : this.#cache;
-      if (!cache) return this.#fill(slot, await this.#mint(subject, background));
+      if (!cache) return this.#fill(slot, await this.#mint(subject, background), true, minValidity);
       const key = this.#cacheKey(subject, endpoint);
-      if (mode === 'force')
-        return this.#fill(slot, await this.#mintAndStore(cache, key, subject, false));
-      const minExpiresAt = background && slot.token ? slot.token.expiresAt + 1 : 0;
-      const cached = await this.#cacheCall('get', () => cache.get(key));
-      if (cached !== undefined && this.#usable(cached, minExpiresAt)) {
-        this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'store' });
-        return this.#fill(slot, cached);
+      if (mode === 'force') {
+        const minted = await this.#mintAndStore(cache, key, subject, false);
+        return this.#fill(slot, minted, true, minValidity);
       }
-      if (this.#storePaused()) return this.#fill(slot, await this.#mint(subject, background));
-      return this.#fill(
-        slot,
-        await this.#mintShared(cache, key, subject, background, minExpiresAt),
-      );
+      const minExpiresAt =
+        background && replacing
+          ? replacing.expiresAt + 1
+          : minValidity > 0
+            ? this.#clock() + minValidity
+            : 0;
+      const cached = await this.#cacheCall('get', () => cache.get(key));
+      if (cached !== undefined && this.#usable(cached, subject, minExpiresAt)) {
+        this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'store' });
+        return this.#fill(slot, cached, false, minValidity);
+      }
+      if (this.#storePaused()) {
+        return this.#fill(slot, await this.#mint(subject, background), true, minValidity);
+      }
+      const shared = await this.#mintShared(cache, key, subject, background, minExpiresAt);
+      return this.#fill(slot, shared.token, shared.minted, minValidity);
     } catch (error) {
       const failure = asAuthError(error);
-      this.#emit({ type: 'token_failed', subject, background, error: failure });
+      const retryAt =
+        background && slot.token === replacing ? this.#backOff(slot, failure) : undefined;
+      this.#emit({
+        type: 'token_failed',
+        subject,
+        background,
+        error: failure,
+        ...(retryAt === undefined ? {} : { retryAt }),
+      });
       throw failure;
     }
+  }
+
+  /**
+   * After a failed background refresh, holds the next one back (full jitter, doubling, capped;
+   * the server's `Retry-After` when it sent one), so that cache hits do not re-fire it. Returns
+   * when the next attempt may start, or `undefined` when the token goes stale first.
+   */
+  #backOff(slot: Slot, error: DrillsterAuthError): number | undefined {
+    slot.failures += 1;
+    const delay =
+      error instanceof TokenEndpointError && error.retryAfter !== undefined
+        ? error.retryAfter * 1000
+        : // At least 1 ms: a failure must not re-fire within the same millisecond.
+          1 + backoffDelay(slot.failures, BACKGROUND_BACKOFF_BASE_MS, BACKGROUND_BACKOFF_MAX_MS);
+    const retryAt = this.#clock() + delay;
+    slot.refreshAt = retryAt;
+    return retryAt < slot.staleAt ? retryAt : undefined;
   }
 
   async #mintAndStore(
@@ -419,53 +590,66 @@ export class DrillsterAuth {
     return token;
   }
 
-  /** Mints through the store's cross-process single flight when it has one. */
+  /**
+   * Mints through the store's cross-process single flight when it has one. `minted` says
+   * whether the token is the one this process minted (not another process's).
+   */
   async #mintShared(
     cache: TokenCache,
     key: string,
     subject: string,
     background: boolean,
     minExpiresAt: number,
-  ): Promise<CachedToken> {
-    if (!cache.singleFlight) return this.#mintAndStore(cache, key, subject, background);
+  ): Promise<{ token: CachedToken; minted: boolean }> {
     let minted: Promise<CachedToken> | undefined;
     const mintOnce = () => {
       minted ??= this.#mintAndStore(cache, key, subject, background);
       return minted;
     };
+    const ours = async () => ({ token: await mintOnce(), minted: true });
+    if (!cache.singleFlight) return ours();
     try {
       const token = await cache.singleFlight(key, mintOnce, {
         signal: this.#closed.signal,
         minExpiresAt,
       });
-      return this.#usable(token, minExpiresAt) ? token : mintOnce();
+      if (minted !== undefined && token === (await minted.catch(() => undefined))) {
+        return { token, minted: true };
+      }
+      return this.#usable(token, subject, minExpiresAt) ? { token, minted: false } : ours();
     } catch (error) {
       // Our own mint's failure is the answer; the store's failure is not.
-      if (minted) return minted;
-      this.#storeFailed('singleFlight', error);
-      return mintOnce();
+      if (!minted) this.#storeFailed('singleFlight', error);
+      return ours();
     }
   }
 
-  /** Whether a token from the shared cache may be served: well-formed, not about to expire, new enough. */
-  #usable(token: CachedToken, minExpiresAt: number): boolean {
+  /**
+   * Whether a token from the shared cache may be served: well-formed (a `b64token`, sane times:
+   * issued at most 5 minutes in our future, living at most 24 h), for this subject, new enough,
+   * and not about to expire. A store is outside our process: any of this may be wrong in it.
+   */
+  #usable(token: CachedToken, subject: string, minExpiresAt: number): boolean {
+    const now = this.#clock();
     return (
-      typeof token?.accessToken === 'string' &&
-      typeof token.expiresAt === 'number' &&
-      typeof token.issuedAt === 'number' &&
+      isSaneCachedToken(token) &&
+      token.subject === subject &&
+      token.issuedAt <= now + MAX_FUTURE_ISSUE_MS &&
       token.expiresAt >= minExpiresAt &&
-      token.expiresAt - this.#margin(token) > this.#clock()
+      token.expiresAt - this.#margin(token) > now
     );
   }
 
-  #fill(slot: Slot, cached: CachedToken): AccessToken {
+  #fill(slot: Slot, cached: CachedToken, minted: boolean, minValidity: number): Filled {
     const token = new AccessToken(cached.accessToken, cached.expiresAt, cached.subject);
     const lifetime = cached.expiresAt - cached.issuedAt;
     const window = Math.min(this.#windowMs, lifetime * this.#windowRatio);
     slot.staleAt = cached.expiresAt - this.#margin(cached);
     slot.refreshAt = Math.min(cached.expiresAt - window, slot.staleAt);
+    slot.lifetime = lifetime;
+    slot.failures = 0;
     slot.token = token;
-    return token;
+    return { token, lifetime, minted, minValidity };
   }
 
   /**
@@ -594,28 +778,31 @@ export function createDrillsterAuth(options: DrillsterAuthOptions): DrillsterAut
   return new DrillsterAuth(options);
 }
 
-function requireText(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConfigurationError('ERR_INVALID_OPTIONS', `${name} must be a non-empty string`);
+function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', `${name} must be a function`);
   }
   return value;
 }
 
-function requireNumber(
-  value: unknown,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new ConfigurationError(
-      'ERR_INVALID_OPTIONS',
-      `${name} must be a number from ${min} to ${max}`,
-    );
-  }
-  return value;
+/**
+ * Whether `token` is valid for `minValidity` seconds more. `false` for an invalid `minValidity`
+ * too, so that the call misses and the slow path refuses it with the option's name.
+ */
+function lasts(token: AccessToken, minValidity: number, now: number): boolean {
+  return (
+    typeof minValidity === 'number' &&
+    minValidity >= 0 &&
+    minValidity <= MAX_LIFETIME_SECONDS &&
+    token.expiresAt - now >= minValidity * 1000
+  );
+}
+
+function minValidityTooLong(minValidity: number, lifetime: number): ConfigurationError {
+  return new ConfigurationError(
+    'ERR_INVALID_OPTIONS',
+    `minValidity (${minValidity / 1000} s) is longer than the tokens the token endpoint issues live (${Math.round(lifetime / 1000)} s)`,
+  );
 }
 
 function asAuthError(error: unknown): DrillsterAuthError {

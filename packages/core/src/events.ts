@@ -18,8 +18,18 @@ export type DrillsterAuthEvent =
     }
   /** A failed attempt will be retried after `delayMs`. */
   | { type: 'retry'; subject: string; attempt: number; delayMs: number; error: DrillsterAuthError }
-  /** Getting a token failed; `background` when it was a refresh ahead of expiry and the current token is still served. */
-  | { type: 'token_failed'; subject: string; background: boolean; error: DrillsterAuthError }
+  /**
+   * Getting a token failed; `background` when it was a refresh ahead of expiry and the current
+   * token is still served. Then `retryAt` (milliseconds since the epoch) says when a cache hit
+   * may start the next background attempt; it is absent when the token goes stale first.
+   */
+  | {
+      type: 'token_failed';
+      subject: string;
+      background: boolean;
+      error: DrillsterAuthError;
+      retryAt?: number;
+    }
   /** The server's clock differs from ours; assertions now use the corrected time. */
   | { type: 'clock_skew'; offsetMs: number }
   /** The shared token cache failed; the client carries on without it (and skips it for `cacheFailurePause`). */

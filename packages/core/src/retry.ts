@@ -1,12 +1,21 @@
-import { type DrillsterAuthError, NetworkError, TokenEndpointError } from './errors.js';
+import {
+  ConfigurationError,
+  type DrillsterAuthError,
+  NetworkError,
+  TokenEndpointError,
+} from './errors.js';
+import { MAX_TIMER_DELAY, numberOption } from './validate.js';
 
 /** How failed token requests are retried. */
 export interface RetryOptions {
-  /** Attempts in all, the first included. Default 3. */
+  /** Attempts in all, the first included: a whole number from 1 to 10. Default 3. */
   attempts?: number;
-  /** Base of the exponential backoff, in milliseconds. Default 250. */
+  /** Base of the exponential backoff, in milliseconds, from 0 to 2^31 − 1. Default 250. */
   baseDelay?: number;
-  /** Longest wait between attempts, in milliseconds; a longer `Retry-After` ends the retries. Default 10000. */
+  /**
+   * Longest wait between attempts, in milliseconds, from 0 to 2^31 − 1; a longer `Retry-After`
+   * ends the retries. Default 10000.
+   */
   maxDelay?: number;
 }
 
@@ -16,12 +25,30 @@ export interface RetryPolicy {
   maxDelay: number;
 }
 
+/** More attempts than this only make a failing endpoint's outage longer for the caller. */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * The validated retry policy of `options` (`false`: one attempt).
+ *
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` naming the option, e.g. `retry.attempts`.
+ */
 export function retryPolicy(options: RetryOptions | false | undefined): RetryPolicy {
   if (options === false) return { attempts: 1, baseDelay: 0, maxDelay: 0 };
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'retry must be an object or false');
+  }
+  const delay = (value: number | undefined, name: string, fallback: number) =>
+    numberOption(value, name, { default: fallback, min: 0, max: MAX_TIMER_DELAY });
   return {
-    attempts: Math.max(1, Math.floor(options?.attempts ?? 3)),
-    baseDelay: Math.max(0, options?.baseDelay ?? 250),
-    maxDelay: Math.max(0, options?.maxDelay ?? 10_000),
+    attempts: numberOption(options?.attempts, 'retry.attempts', {
+      default: 3,
+      min: 1,
+      max: MAX_ATTEMPTS,
+      integer: true,
+    }),
+    baseDelay: delay(options?.baseDelay, 'retry.baseDelay', 250),
+    maxDelay: delay(options?.maxDelay, 'retry.maxDelay', 10_000),
   };
 }
 
@@ -32,6 +59,19 @@ export function isRetryable(error: unknown): error is DrillsterAuthError {
     return error.status === 408 || error.status === 429 || error.status >= 500;
   }
   return false;
+}
+
+/**
+ * Exponential backoff with full jitter, in whole milliseconds: a random wait from 0 up to (not
+ * including) `min(cap, base × 2^(attempt − 1))`. `attempt` counts failures from 1.
+ */
+export function backoffDelay(
+  attempt: number,
+  base: number,
+  cap: number,
+  random: () => number = Math.random,
+): number {
+  return Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)));
 }
 
 /**
@@ -48,7 +88,7 @@ export function retryDelay(
     const wait = error.retryAfter * 1000;
     return wait <= policy.maxDelay ? wait : undefined;
   }
-  return Math.floor(random() * Math.min(policy.maxDelay, policy.baseDelay * 2 ** (attempt - 1)));
+  return backoffDelay(attempt, policy.baseDelay, policy.maxDelay, random);
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason. */

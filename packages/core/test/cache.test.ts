@@ -90,6 +90,27 @@ describe('serializeCachedToken / parseCachedToken', () => {
     expect(parseCachedToken(JSON.stringify({ ...token, expiresAt: '2000' }))).toBeUndefined();
     expect(parseCachedToken(JSON.stringify({ ...token, issuedAt: null }))).toBeUndefined();
   });
+
+  it('reads an entry with an insane expiry as a miss', () => {
+    const token = { accessToken: 'a.b.c', expiresAt: 2000, issuedAt: 1000, subject: 'u' };
+    for (const fields of [
+      { expiresAt: 1e300 },
+      { expiresAt: 1000 },
+      { expiresAt: 999 },
+      { expiresAt: 1000 + 24 * 3600_000 + 1 },
+      { issuedAt: -1 },
+      { accessToken: 'a b' },
+      { accessToken: 'abc\r\nX-Injected: yes' },
+    ]) {
+      expect(parseCachedToken(JSON.stringify({ ...token, ...fields }))).toBeUndefined();
+    }
+    expect(parseCachedToken(JSON.stringify({ ...token, expiresAt: 1000 + 24 * 3600_000 }))).toEqual(
+      {
+        ...token,
+        expiresAt: 1000 + 24 * 3600_000,
+      },
+    );
+  });
 });
 
 describe('a shared TokenCache', () => {
@@ -187,6 +208,132 @@ describe('a shared TokenCache', () => {
     expect(cache.size).toBe(1);
     await auth.invalidate();
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('invalidate with a shared store', () => {
+  it('reaches the store when this client holds no slot for the subject', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const first = await fx.auth({ cache, clock }).getAccessToken({ subject: user });
+    const other = fx.auth({ cache, clock }); // never asked for a token for user
+    await other.invalidate(user, { accessToken: 'not-the-stored-token' });
+    expect(cache.size).toBe(1); // compare-and-invalidate: another token stays
+    await other.invalidate(user, { accessToken: first.accessToken });
+    expect(cache.size).toBe(0);
+    const next = await fx.auth({ cache, clock }).getAccessToken({ subject: user });
+    expect(next.accessToken).not.toBe(first.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
+  it('reaches the store after the subject was evicted from memory', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const [a, b] = [0, 1].map(
+      () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+    ) as [string, string];
+    const auth = fx.auth({ cache, clock, maxSubjects: 1 });
+    const tokenA = await auth.getAccessToken({ subject: a });
+    await auth.getAccessToken({ subject: b }); // a leaves memory
+    await auth.invalidate(a, { accessToken: tokenA.accessToken });
+    const again = await auth.getAccessToken({ subject: a });
+    expect(again.accessToken).not.toBe(tokenA.accessToken);
+  });
+
+  it('without accessToken, removes whatever the store holds', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    await fx.auth({ cache, clock }).getAccessToken();
+    await fx.auth({ cache, clock }).invalidate();
+    expect(cache.size).toBe(0);
+  });
+});
+
+describe('tokens read from a shared store', () => {
+  /** A store that answers every key with `token`, as a tampered or misconfigured Redis would. */
+  const answering = (token: CachedToken): TokenCache => ({
+    get: () => token,
+    set: () => undefined,
+    delete: () => undefined,
+  });
+
+  it('are not served for another subject', async () => {
+    const ceo = await fx.auth({ clock }).getAccessToken();
+    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    fx.server.mock.resetStats();
+    const stored = {
+      accessToken: ceo.accessToken,
+      expiresAt: ceo.expiresAt,
+      issuedAt: now,
+      subject: ceo.subject,
+    };
+    const token = await fx
+      .auth({ cache: answering(stored), clock })
+      .getAccessToken({ subject: user });
+    expect(token.accessToken).not.toBe(ceo.accessToken);
+    expect(token.subject).toBe(user);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  it.each([
+    ['an expiry of 1e300', { expiresAt: 1e300 }],
+    ['a lifetime over 24 h', { expiresAt: Date.now() + 25 * 3600_000 }],
+    [
+      'an issue time in the future',
+      { issuedAt: Date.now() + 3600_000, expiresAt: Date.now() + 7200_000 },
+    ],
+    [
+      'an expiry before the issue time',
+      { issuedAt: Date.now() + 120_000, expiresAt: Date.now() + 60_000 },
+    ],
+    ['a non-finite issue time', { issuedAt: Number.NEGATIVE_INFINITY }],
+    ['a NaN expiry', { expiresAt: Number.NaN }],
+  ])('are not served with %s', async (_, fields) => {
+    now = Date.now();
+    const stored: CachedToken = {
+      accessToken: 'stored-token',
+      issuedAt: now - 60_000,
+      expiresAt: now + 3600_000,
+      subject: fx.keyFile.serviceAccountId,
+      ...fields,
+    };
+    const token = await fx.auth({ cache: answering(stored), clock }).getAccessToken();
+    expect(token.accessToken).not.toBe('stored-token');
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  it('are served when sane (the check is not too strict)', async () => {
+    now = Date.now();
+    const stored: CachedToken = {
+      accessToken: 'stored-token',
+      issuedAt: now - 60_000,
+      expiresAt: now + 24 * 3600_000 - 60_000,
+      subject: fx.keyFile.serviceAccountId,
+    };
+    const token = await fx.auth({ cache: answering(stored), clock }).getAccessToken();
+    expect(token.accessToken).toBe('stored-token');
+    expect(fx.server.mock.stats.tokenRequests).toBe(0);
+  });
+
+  it('are kept apart by subject and by client id in one shared MemoryTokenCache', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const one = fx.auth({ cache, clock });
+    const own = await one.getAccessToken();
+    const forUser = await one.getAccessToken({ subject: user });
+    expect(forUser.accessToken).not.toBe(own.accessToken);
+    // A second client of the same application finds both in the store.
+    const two = fx.auth({ cache, clock });
+    expect((await two.getAccessToken()).accessToken).toBe(own.accessToken);
+    expect((await two.getAccessToken({ subject: user })).accessToken).toBe(forUser.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+    // Another client application does not.
+    const other = fx.server.mock.registerClient();
+    const three = fx.auth({ cache, clock, ...other });
+    expect((await three.getAccessToken()).accessToken).not.toBe(own.accessToken);
+    expect((await three.getAccessToken({ subject: user })).accessToken).not.toBe(
+      forUser.accessToken,
+    );
+    expect(fx.server.mock.stats.tokenRequests).toBe(4);
+    expect(cache.size).toBe(4);
   });
 });
 

@@ -1,8 +1,10 @@
+import { ConfigurationError } from '../errors.js';
+import { numberOption } from '../validate.js';
 import type { CachedToken, TokenCache } from './types.js';
 
 /** Options of {@link MemoryTokenCache}. */
 export interface MemoryTokenCacheOptions {
-  /** Most entries kept; the least recently used goes first. Default 1000. */
+  /** Most entries kept, a whole number from 1 to 2^53 − 1; the least recently used goes first. Default 1000. */
   maxEntries?: number;
   /** Clock, milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
@@ -17,8 +19,17 @@ export class MemoryTokenCache implements TokenCache {
   readonly #maxEntries: number;
   readonly #clock: () => number;
 
+  /** @throws {ConfigurationError} `ERR_INVALID_OPTIONS` naming an invalid option. */
   constructor(options: MemoryTokenCacheOptions = {}) {
-    this.#maxEntries = Math.max(1, options.maxEntries ?? 1000);
+    this.#maxEntries = numberOption(options.maxEntries, 'maxEntries', {
+      default: 1000,
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      integer: true,
+    });
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'clock must be a function');
+    }
     this.#clock = options.clock ?? Date.now;
   }
 

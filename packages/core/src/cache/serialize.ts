@@ -1,5 +1,36 @@
 import type { CachedToken } from './types.js';
 
+/**
+ * Longest token lifetime believed, in milliseconds (24 h; Drillster issues tokens for hours). A
+ * stored token said to live longer, or to expire at `1e300`, is read as garbage.
+ */
+export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000;
+
+/** RFC 6750 `b64token`: what may follow `Bearer ` in a header (no space, no CR or LF). */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Whether `token` has the shape and the times of a real token: a `b64token`, finite times, an
+ * expiry after the issue time and at most {@link MAX_TOKEN_LIFETIME_MS} after it. Whether it is
+ * still fresh, and for whom, is the caller's to check.
+ * @internal
+ */
+export function isSaneCachedToken(token: unknown): token is CachedToken {
+  if (typeof token !== 'object' || token === null) return false;
+  const { accessToken, expiresAt, issuedAt, subject } = token as Record<string, unknown>;
+  return (
+    typeof accessToken === 'string' &&
+    B64TOKEN.test(accessToken) &&
+    typeof subject === 'string' &&
+    typeof expiresAt === 'number' &&
+    typeof issuedAt === 'number' &&
+    Number.isFinite(issuedAt) &&
+    issuedAt >= 0 &&
+    expiresAt > issuedAt &&
+    expiresAt - issuedAt <= MAX_TOKEN_LIFETIME_MS
+  );
+}
+
 /** A token's stored form, for stores that keep text (Redis, Workers KV…): its JSON. */
 export function serializeCachedToken(token: CachedToken): string {
   return JSON.stringify({
@@ -12,8 +43,9 @@ export function serializeCachedToken(token: CachedToken): string {
 
 /**
  * The token in `text` as {@link serializeCachedToken} wrote it, or `undefined` for anything else
- * (no text, not JSON, another shape): a store reads garbage as a miss, never as an error. Expiry
- * is the caller's to check.
+ * (no text, not JSON, another shape, a token that is not a `b64token`, an expiry that is not
+ * after the issue time or more than 24 h after it): a store reads garbage as a miss, never as an
+ * error. Whether it has expired, and whom it is for, is the caller's to check.
  */
 export function parseCachedToken(text: unknown): CachedToken | undefined {
   if (typeof text !== 'string') return undefined;
@@ -23,18 +55,7 @@ export function parseCachedToken(text: unknown): CachedToken | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { accessToken, expiresAt, issuedAt, subject } = value as Record<string, unknown>;
-  if (
-    typeof accessToken !== 'string' ||
-    accessToken === '' ||
-    typeof subject !== 'string' ||
-    typeof expiresAt !== 'number' ||
-    !Number.isFinite(expiresAt) ||
-    typeof issuedAt !== 'number' ||
-    !Number.isFinite(issuedAt)
-  ) {
-    return undefined;
-  }
+  if (!isSaneCachedToken(value)) return undefined;
+  const { accessToken, expiresAt, issuedAt, subject } = value;
   return { accessToken, expiresAt, issuedAt, subject };
 }

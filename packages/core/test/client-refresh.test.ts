@@ -1,0 +1,187 @@
+import { expectNoLeaks } from '@drillster-auth/testing/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DrillsterAuth, DrillsterAuthEvent, DrillsterAuthOptions } from '../src/index.js';
+import { type Fixture, startFixture } from './server.js';
+
+let fx: Fixture;
+let now = Date.now();
+const clock = () => now;
+
+beforeAll(async () => {
+  fx = await startFixture({ clock });
+});
+
+afterAll(async () => {
+  await fx.server.close();
+});
+
+const clients: DrillsterAuth[] = [];
+/** A client on the shared fixture, closed after the test so nothing it started outlives it. */
+function client(overrides: Partial<DrillsterAuthOptions>): DrillsterAuth {
+  const auth = fx.auth({ clock, ...overrides });
+  clients.push(auth);
+  return auth;
+}
+
+afterEach(() => {
+  for (const auth of clients.splice(0)) auth.close();
+  now = Date.now();
+  fx.server.mock.clearFaults();
+  fx.server.mock.resetStats();
+  fx.server.mock.setTokenLifetime(3600);
+  fx.events.length = 0;
+});
+
+const backgroundAttempts = () =>
+  fx.events.filter((e) => e.type === 'token_requested' && e.background).length;
+const failures = () =>
+  fx.events.filter((e): e is Extract<DrillsterAuthEvent, { type: 'token_failed' }> => {
+    return e.type === 'token_failed';
+  });
+
+/** Lets every pending promise callback run, so a refresh that was started has said so. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('a failing background refresh', () => {
+  it('backs off between attempts instead of re-firing on every hit, and serves the old token meanwhile', async () => {
+    const auth = client({ retry: false });
+    const first = await auth.getAccessToken();
+    fx.server.mock.resetStats();
+    now += 56 * 60_000; // 4 minutes left: inside the 5-minute window, 3.5 minutes before the margin
+    fx.server.mock.injectFault({ status: 503, count: Number.POSITIVE_INFINITY });
+
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    for (let i = 0; i < 500; i++) expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(1);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]).toMatchObject({
+      background: true,
+      error: { code: 'ERR_TOKEN_ENDPOINT' },
+    });
+
+    // The first wait is at most 1 s (full jitter), the second at most 2 s.
+    now += 1000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(failures()).toHaveLength(2));
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+    now += 2000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(failures()).toHaveLength(3));
+    expect(backgroundAttempts()).toBe(3);
+
+    // The old token is served up to its margin, never inside it.
+    now = first.expiresAt - 30_001;
+    expect(await auth.getAccessToken()).toBe(first);
+    now = first.expiresAt - 30_000;
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_ENDPOINT' });
+  });
+
+  it('honours Retry-After between background attempts', async () => {
+    const auth = client({ retry: false });
+    const first = await auth.getAccessToken();
+    fx.server.mock.resetStats();
+    now += 56 * 60_000;
+    fx.server.mock.injectFault({ status: 503, retryAfter: 120, count: Number.POSITIVE_INFINITY });
+    await auth.getAccessToken();
+    await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    now += 119_000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(1);
+    now += 1000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(failures()).toHaveLength(2));
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
+  it('backs off after invalid_grant too, and its events carry no secret', async () => {
+    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const auth = client({});
+    const first = await auth.getAccessToken({ subject: user.userId });
+    fx.server.mock.resetStats();
+    now += 56 * 60_000;
+    fx.server.mock.injectFault({
+      status: 400,
+      body: JSON.stringify({ error: 'invalid_grant', error_description: 'user was removed' }),
+      count: Number.POSITIVE_INFINITY,
+    });
+    expect(await auth.getAccessToken({ subject: user.userId })).toBe(first);
+    await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    for (let i = 0; i < 100; i++) {
+      expect(await auth.getAccessToken({ subject: user.userId })).toBe(first);
+    }
+    await settle();
+    expect(backgroundAttempts()).toBe(1);
+    expectNoLeaks(fx.events, {
+      clientSecret: fx.clientSecret,
+      privateKey: fx.keyFile.privateKey,
+      accessToken: first.accessToken,
+    });
+  });
+});
+
+describe('the refresh window', () => {
+  it('is the shorter of windowSeconds and windowRatio × lifetime', async () => {
+    // 3600 s tokens: 10 % is 360 s, so the window is the last 300 s, not the last 360 s.
+    const auth = client({});
+    const first = await auth.getAccessToken();
+    now = first.expiresAt - 340_000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(0);
+
+    now = first.expiresAt - 300_000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(fx.server.mock.stats.tokensIssued).toBe(2));
+    expect(backgroundAttempts()).toBe(1);
+  });
+
+  it('is the ratio when that is shorter', async () => {
+    fx.server.mock.setTokenLifetime(600); // 10 %: 60 s, shorter than 300 s
+    const auth = client({});
+    const first = await auth.getAccessToken();
+    now = first.expiresAt - 60_001;
+    expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(0);
+    now = first.expiresAt - 60_000;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(backgroundAttempts()).toBe(1));
+  });
+});
+
+describe('the expiry margin', () => {
+  it('serves a token until 30 s before expiry, to the millisecond', async () => {
+    const auth = client({ refresh: { windowSeconds: 0 } });
+    const first = await auth.getAccessToken();
+    now = first.expiresAt - 30_001;
+    expect(await auth.getAccessToken()).toBe(first);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+    now = first.expiresAt - 30_000;
+    expect(await auth.getAccessToken()).not.toBe(first);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+});
+
+describe('close()', () => {
+  it('stops a background refresh that is waiting to retry, and starts no more', async () => {
+    const auth = client({});
+    const first = await auth.getAccessToken();
+    fx.server.mock.resetStats();
+    now += 56 * 60_000;
+    fx.server.mock.injectFault({ status: 503, retryAfter: 1, count: Number.POSITIVE_INFINITY });
+    await auth.getAccessToken();
+    await vi.waitFor(() => expect(fx.events.some((e) => e.type === 'retry')).toBe(true));
+    auth.close();
+    await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    expect(failures()[0]).toMatchObject({ background: true, error: { code: 'ERR_ABORTED' } });
+    now += 60_000;
+    expect(await auth.getAccessToken()).toBe(first); // still served until its margin
+    await settle();
+    expect(backgroundAttempts()).toBe(1);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+});
