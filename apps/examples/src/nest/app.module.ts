@@ -24,6 +24,9 @@ export class AppModule {
           useFactory: (env: ExampleEnvironment) => ({
             ...env.auth,
             api: { baseURL: env.apiBaseUrl },
+            // The Player gets its token once, with the page: give it 15 minutes at least, enough
+            // for a practice session (the default; raise it if your sessions run longer).
+            widgetTokenMinValidity: 15 * 60,
           }),
         }),
       ],

@@ -42,7 +42,12 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
       };
     }
     const widgetToken = await fetch(`${base}/widget-token`, { headers: { 'x-demo-user': user } });
-    const { token } = (await widgetToken.json()) as { token?: string };
+    const { token, expiresAt } = (await widgetToken.json()) as {
+      token?: string;
+      expiresAt?: number;
+    };
+    // The app asks for widgetTokenMinValidity (15 minutes) so a learner's session outlives it.
+    const lastsASession = typeof expiresAt === 'number' && expiresAt - Date.now() >= 15 * 60_000;
     const page = await fetch(`${base}/widget`, { headers: { 'x-demo-user': user } });
     const html = await page.text();
     const embedded =
@@ -50,9 +55,9 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
     return {
       example: 'nest',
       subject: user,
-      tokenObtained: widgetToken.status === 200 && embedded,
+      tokenObtained: widgetToken.status === 200 && embedded && lastsASession,
       apiStatus: me.status,
-      detail: `GET /me → ${me.status}; /widget-token → ${widgetToken.status}; /widget page ${embedded ? 'embeds the player' : 'is missing the player'}; unauthenticated → ${anonymous.status}`,
+      detail: `GET /me → ${me.status}; /widget-token → ${widgetToken.status}${lastsASession ? '' : ' with under 15 minutes left'}; /widget page ${embedded ? 'embeds the player' : 'is missing the player'}; unauthenticated → ${anonymous.status}`,
     };
   } finally {
     await app.close();
