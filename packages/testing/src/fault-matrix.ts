@@ -30,7 +30,11 @@ export interface FaultCase {
   expect: FaultOutcome;
   /** Token-endpoint requests the call makes: exactly this many (the attempt bound in action). */
   tokenRequests: number;
-  /** Metadata requests the call makes, for a client that discovers its endpoint. Default 1. */
+  /**
+   * Metadata requests the call makes, for a client that discovers its endpoint from the issuer
+   * (no `tokenEndpoint` option). Default 1. Cases whose faults have `endpoint: 'metadata'` only
+   * make sense for such a client.
+   */
   metadataRequests?: number;
 }
 

@@ -1,6 +1,8 @@
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FAULT_MATRIX_CLIENT_OPTIONS,
+  faultMatrix,
   type MockClient,
   type MockServiceAccount,
   type RunningMockDrillster,
@@ -177,6 +179,19 @@ describe('bodies for the fault matrix', () => {
     expect(((await metadata.json()) as { issuer: string }).issuer).toBe(server.issuer);
     expect(server.mock.stats.metadataRequests).toBe(2);
     expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
+  it('faultMatrix: every case injects, names a unique outcome and an attempt bound', () => {
+    const names = new Set<string>();
+    for (const fault of faultMatrix) {
+      expect(names.has(fault.name)).toBe(false);
+      names.add(fault.name);
+      for (const injected of fault.faults()) server.mock.injectFault(injected);
+      server.mock.clearFaults();
+      expect(fault.tokenRequests).toBeLessThanOrEqual(FAULT_MATRIX_CLIENT_OPTIONS.retry.attempts);
+      if (!fault.expect.token) expect(fault.expect.code).toMatch(/^ERR_[A-Z_]+$/);
+    }
+    expect(faultMatrix.length).toBeGreaterThan(40);
   });
 
   it('refuses impossible bodies', () => {
