@@ -1,6 +1,6 @@
 import { AccessToken, authorizationHeader } from './access-token.js';
 import { MAX_ASSERTION_LIFETIME, signAssertion } from './assertion.js';
-import { isSaneCachedToken, MAX_TOKEN_LIFETIME_MS } from './cache/serialize.js';
+import { isSaneCachedToken } from './cache/serialize.js';
 import type { CachedToken, TokenCache } from './cache/types.js';
 import { DEFAULT_ISSUER, discoverTokenEndpoint } from './discovery.js';
 import {
@@ -26,7 +26,7 @@ import {
   retryPolicy,
   sleep,
 } from './retry.js';
-import { exchangeAssertion } from './token-endpoint.js';
+import { exchangeAssertion, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
 import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
 
 /** Options of {@link createDrillsterAuth}. */
@@ -114,7 +114,7 @@ const BACKGROUND_BACKOFF_BASE_MS = 1000;
 const BACKGROUND_BACKOFF_MAX_MS = 60_000;
 
 /** Largest `minValidity`, refresh window and margin, in seconds: the longest token lifetime believed. */
-const MAX_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME_MS / 1000;
+const MAX_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME;
 
 interface Slot {
   token: AccessToken | undefined;

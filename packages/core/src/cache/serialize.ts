@@ -1,10 +1,11 @@
+import { MAX_TOKEN_LIFETIME } from '../token-endpoint.js';
 import type { CachedToken } from './types.js';
 
 /**
- * Longest token lifetime believed, in milliseconds (24 h; Drillster issues tokens for hours). A
- * stored token said to live longer, or to expire at `1e300`, is read as garbage.
+ * {@link MAX_TOKEN_LIFETIME} in milliseconds: a stored token said to live longer, or to expire
+ * at `1e300`, is read as garbage.
  */
-export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000;
+const MAX_TOKEN_LIFETIME_MS = MAX_TOKEN_LIFETIME * 1000;
 
 /** RFC 6750 `b64token`: what may follow `Bearer ` in a header (no space, no CR or LF). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
