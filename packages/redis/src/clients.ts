@@ -1,12 +1,18 @@
 import { ConfigurationError } from '@drillster-auth/core';
 
 /**
- * A connected Redis client: an ioredis `Redis` or `Cluster`, or a node-redis v4/v5 client from
- * `createClient()`. Only its shape is checked, so this package imports neither library.
+ * A connected Redis client: an ioredis `Redis` (also one that follows a Sentinel-managed
+ * primary, `new Redis({ sentinels, name })`) or `Cluster`, or a node-redis v4/v5 client from
+ * `createClient()` or `createCluster()`. Only its shape is checked, so this package imports
+ * neither library.
  */
 export type RedisClient = { readonly status: string } | { readonly isOpen: boolean };
 
-/** The few commands the cache needs, the same for every client library. */
+/**
+ * The few commands the cache needs, the same for every client library. Each touches one key
+ * (the scripts take exactly one), so on a cluster every command goes to the one node that owns
+ * its key's slot and none can fail with `CROSSSLOT`.
+ */
 export interface RedisCommands {
   get(key: string): Promise<string | null>;
   /** `SET key value PX ttlMs [NX]`; `true` when the value was written. */
@@ -17,6 +23,7 @@ export interface RedisCommands {
   disconnected(): boolean;
 }
 
+/** ioredis `Redis` and `Cluster` alike: both have `status` and route each command by its key. */
 interface IoRedisShape {
   readonly status: string;
   get(key: string): Promise<string | null>;
@@ -25,6 +32,10 @@ interface IoRedisShape {
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 
+/**
+ * node-redis clients and clusters alike; a cluster routes `eval` by the first of `keys`, which
+ * is why the keys must be passed as `keys`, not inside `arguments`.
+ */
 interface NodeRedisShape {
   readonly isOpen: boolean;
   get(key: string): Promise<string | null>;
