@@ -57,16 +57,23 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 
 /** `text` read back through the decodings a server may have applied, one layer deep and two. */
 function decodings(text: string): string[] {
-  const once = [text, percentDecoded(text), jsonUnescaped(text)];
-  return [...once, ...once.flatMap((t) => [percentDecoded(t), jsonUnescaped(t)])];
+  const layer = (t: string) => [
+    percentDecoded(t, true),
+    percentDecoded(t, false),
+    jsonUnescaped(t),
+  ];
+  const once = [text, ...layer(text)];
+  return [...once, ...once.flatMap(layer)];
 }
 
-function percentDecoded(text: string): string {
+/** Percent-decoded; `plus` as form encoding has it (a space), else as a literal `+`. */
+function percentDecoded(text: string, plus: boolean): string {
   try {
-    return decodeURIComponent(text.replaceAll('+', ' '));
+    return decodeURIComponent(plus ? text.replaceAll('+', ' ') : text);
   } catch {
-    return text.replace(/%([0-9A-Fa-f]{2})/g, (_, code: string) =>
-      String.fromCharCode(Number.parseInt(code, 16)),
+    return (plus ? text.replaceAll('+', ' ') : text).replace(
+      /%([0-9A-Fa-f]{2})/g,
+      (_, code: string) => String.fromCharCode(Number.parseInt(code, 16)),
     );
   }
 }
