@@ -55,11 +55,30 @@ describe('many processes on a cold cache', () => {
       kinds: ['ioredis', 'node-redis'],
       secret: 'a secret shared by the fleet',
     },
+    {
+      // The mint outlasts two lock lifetimes: only the holder's renewals keep the others waiting.
+      label: 'a token endpoint slower than the lock lifetime',
+      kinds: ['ioredis', 'node-redis'],
+      lockTtl: 750,
+      delayMs: 1_600,
+    },
   ])(
     `make one token request for ${WORKERS} processes × ${CALLERS} callers ($label)`,
-    async ({ kinds, secret }: { kinds: string[]; secret?: string }) => {
+    async ({
+      kinds,
+      secret,
+      lockTtl,
+      delayMs,
+    }: {
+      kinds: string[];
+      secret?: string;
+      lockTtl?: number;
+      delayMs?: number;
+    }) => {
       const prefix = uniquePrefix('workers');
       drillster.server.mock.resetStats();
+      drillster.server.mock.clearFaults();
+      if (delayMs !== undefined) drillster.server.mock.injectFault({ delayMs });
       const workers = Array.from({ length: WORKERS }, (_, index) => {
         const child = fork(workerScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.push(child);
@@ -68,6 +87,7 @@ describe('many processes on a cold cache', () => {
           redisUrl: REDIS_URL,
           prefix,
           secret,
+          lockTtl,
           callers: CALLERS,
           keyFile: drillster.account.keyFile,
           clientId: drillster.oauthClient.clientId,
