@@ -63,11 +63,17 @@ async function pack(): Promise<Tarballs> {
   for (const name of packages) {
     const manifest = JSON.parse(
       await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8'),
-    ) as { main?: string };
-    if (manifest.main && !existsSync(join(repoRoot, 'packages', name, manifest.main))) {
-      throw new Error(
-        `packages/${name}/${manifest.main} is missing: build first (turbo run build)`,
-      );
+    ) as { main?: string; types?: string; exports?: unknown };
+    for (const target of new Set([
+      manifest.main,
+      manifest.types,
+      ...exportTargets(manifest.exports),
+    ])) {
+      if (target && !existsSync(join(repoRoot, 'packages', name, target))) {
+        throw new Error(
+          `packages/${name}/${target} is missing: not built, being rebuilt, or named by exports but never built (turbo run build)`,
+        );
+      }
     }
   }
   const destination = join(runDir(), 'tarballs');
@@ -101,6 +107,13 @@ async function pack(): Promise<Tarballs> {
   }
   process.env.DRILLSTER_CONSUMER_TARBALLS = JSON.stringify(tarballs);
   return tarballs;
+}
+
+/** Every file path an `exports` map names (all conditions, all subpaths). */
+function exportTargets(exports: unknown): string[] {
+  if (typeof exports === 'string') return exports.startsWith('./') ? [exports] : [];
+  if (exports === null || typeof exports !== 'object') return [];
+  return Object.values(exports).flatMap(exportTargets);
 }
 
 /** Files of a fresh project: path relative to the project → content. */
