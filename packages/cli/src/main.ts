@@ -37,7 +37,8 @@ Exit codes:
   4  the server is unavailable: unreachable, timed out, or 408/429/5xx after retries; try later
   5  the server answered with something unusable (a malformed or oversized response)
 
-On failure, stdout stays empty and stderr ends with one line: drillster-auth: <message> (<code>)`;
+On failure, stdout stays empty and the last line on stderr (after any warnings) is:
+  drillster-auth: <message> (<code>)`;
 
 /**
  * Runs `drillster-auth` with `args` (the arguments after the program name) and resolves to the
