@@ -71,7 +71,7 @@ async function pack(): Promise<Tarballs> {
     ])) {
       if (target && !existsSync(join(repoRoot, 'packages', name, target))) {
         throw new Error(
-          `packages/${name}/${target} is missing: not built, being rebuilt, or named by exports but never built (turbo run build)`,
+          `${join('packages', name, target)} is missing: not built, being rebuilt, or named by exports but never built (turbo run build)`,
         );
       }
     }
