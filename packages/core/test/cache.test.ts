@@ -134,6 +134,19 @@ describe('a shared TokenCache', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
+  it('takes a token from the store until 30 s before its expiry, to the millisecond', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const first = await fx.auth({ cache, clock, refresh: { windowSeconds: 0 } }).getAccessToken();
+    now = first.expiresAt - 30_001;
+    const second = await fx.auth({ cache, clock }).getAccessToken();
+    expect(second.accessToken).toBe(first.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+    now = first.expiresAt - 30_000;
+    const third = await fx.auth({ cache, clock }).getAccessToken();
+    expect(third.accessToken).not.toBe(first.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
   it('refreshes once for two clients: the second adopts the first one’s new token', async () => {
     const cache = new MemoryTokenCache({ clock });
     const a = fx.auth({ cache, clock });

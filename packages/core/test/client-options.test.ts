@@ -204,6 +204,20 @@ describe('minValidity', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
+  it('does not settle for what a shared refresh brought when that expires too soon', async () => {
+    const cache = new MemoryTokenCache({ clock });
+    const b = client({ cache });
+    const old = await b.getAccessToken(); // stored, and in b's memory
+    now += 10 * 60_000;
+    const newer = await client({ cache }).getAccessToken({ forceRefresh: true }); // replaces it in the store
+    now = old.expiresAt - 200_000; // old is in b's refresh window; newer has 800 s left
+    expect(await b.getAccessToken()).toBe(old); // starts b's background refresh, which finds newer
+    const lasting = await b.getAccessToken({ minValidity: 900 }); // joins it, and needs more
+    expect(lasting.accessToken).not.toBe(newer.accessToken);
+    expect(lasting.expiresAt - now).toBeGreaterThanOrEqual(900_000);
+    expect(fx.server.mock.stats.tokensIssued).toBe(3);
+  });
+
   it('fails with a typed error, once, when even a new token cannot last that long', async () => {
     const auth = client();
     const error = await auth.getAccessToken({ minValidity: 7200 }).catch((e: unknown) => e);
