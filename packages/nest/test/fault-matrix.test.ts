@@ -1,6 +1,6 @@
 /**
  * The shared fault matrix (issue 7) through the Nest module: a fresh module per fault, one
- * `getWidgetToken` call, and the right typed error or a token, within the attempt bound, with
+ * `getWidgetToken` call (default minimum validity), and the right typed error or a token, within the attempt bound, with
  * nothing leaked, no unhandled rejection and no timer left after `app.close()`.
  */
 import { DrillsterAuthError, type DrillsterAuthEvent } from '@drillster-auth/core';
@@ -75,8 +75,6 @@ describe('the fault matrix through Nest', () => {
             ...FAULT_MATRIX_CLIENT_OPTIONS,
             onEvent: (event) => events.push(event),
             fetch: recordingFetch(assertions),
-            // The clamped-lifetime case mints a token for a day; any minimum below that is met.
-            widgetTokenMinValidity: 0,
             api: { baseURL: server.apiBaseUrl },
           }),
         ],
