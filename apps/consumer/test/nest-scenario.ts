@@ -6,6 +6,7 @@
  *   which the process has to end by itself;
  * - the project's own e2e test command (`npm run test:e2e`: Jest + ts-jest for 10 and 11, Vitest
  *   for 12), whose spec starts the mock server from `@drillster-auth/testing/node`.
+ * The two run at once: separate processes on one install (the build writes only dist/).
  */
 
 import { stripVTControlCharacters } from 'node:util';
@@ -47,7 +48,7 @@ export function nestScenario(major: NestMajor): void {
     privateKey: provision.account.keyFile.privateKey,
   });
 
-  test(`Nest ${major}: the app builds, boots, serves a route through DrillsterAuthModule and closes cleanly`, async () => {
+  test.concurrent(`Nest ${major}: the app builds, boots, serves a route through DrillsterAuthModule and closes cleanly`, async () => {
     await runOk('npm', ['run', 'build'], { cwd: dir });
     const result = await run(process.execPath, ['dist/smoke.js'], {
       cwd: dir,
@@ -69,7 +70,7 @@ export function nestScenario(major: NestMajor): void {
     expectNoLeaks(result, secrets());
   });
 
-  test(`Nest ${major}: the default e2e setup of \`nest new\` (${major === 12 ? 'Vitest' : 'Jest, ts-jest'}) passes a spec using the module and the mock server`, async () => {
+  test.concurrent(`Nest ${major}: the default e2e setup of \`nest new\` (${major === 12 ? 'Vitest' : 'Jest, ts-jest'}) passes a spec using the module and the mock server`, async () => {
     const result = await run('npm', ['run', 'test:e2e'], { cwd: dir, timeout: 90_000 });
     const output = stripVTControlCharacters(result.stdout + result.stderr);
     expect(result.code, output).toBe(0);
