@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import type { DrillsterAuthEvent, TokenCache } from '@drillster-auth/core';
 import type { TestDrillster } from './drillster.js';
 
 const workerScript = new URL('../fixtures/topology-worker.mjs', import.meta.url);
@@ -86,4 +87,59 @@ export async function runFleet(options: {
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
   }
+}
+
+/**
+ * Runs `readers` loops until stopped, each call from a new client (empty memory), so every call
+ * reads the shared store. Counts calls, keeps tokens, failures and events.
+ */
+export function readLoop(
+  drillster: TestDrillster,
+  stores: TokenCache[],
+  readers: number,
+): {
+  readonly calls: number;
+  /** Completed calls per loop; loop `i` uses `stores[i % stores.length]`. */
+  perLoop: number[];
+  tokens: Set<string>;
+  failures: unknown[];
+  events: DrillsterAuthEvent[];
+  stop(): Promise<void>;
+} {
+  let calls = 0;
+  const perLoop = Array<number>(readers).fill(0);
+  let running = true;
+  const tokens = new Set<string>();
+  const failures: unknown[] = [];
+  const events: DrillsterAuthEvent[] = [];
+  const loops = Array.from({ length: readers }, async (_, index) => {
+    while (running) {
+      const { auth } = drillster.auth({
+        cache: stores[index % stores.length],
+        onEvent: (event) => events.push(event),
+      });
+      try {
+        tokens.add((await auth.getAccessToken()).accessToken);
+        calls++;
+        perLoop[index]!++;
+      } catch (error) {
+        failures.push(error);
+      } finally {
+        auth.close();
+      }
+    }
+  });
+  return {
+    get calls() {
+      return calls;
+    },
+    perLoop,
+    tokens,
+    failures,
+    events,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
 }
