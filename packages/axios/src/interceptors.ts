@@ -8,7 +8,7 @@ import {
 } from 'axios';
 import { createOriginPolicy } from './allowed-origins.js';
 import type { DrillsterAxiosOptions } from './options.js';
-import { redactToken } from './redact.js';
+import { REDACTED_BEARER, redactToken } from './redact.js';
 import { requestOrigin } from './request-origin.js';
 import { answerOrigin, trackFinalUrl } from './response-origin.js';
 
@@ -68,8 +68,12 @@ export function createDrillsterInterceptors(
     if (config.drillster?.skip === true) return config;
     const headers = AxiosHeaders.from(config.headers);
     config.headers = headers;
+    const existing = headers.get('Authorization');
+    // Our own redacted header: a config from an earlier answer or error, sent again. It gets a
+    // token like any request (and its 401 a retry), instead of going out as `Bearer [redacted]`.
+    if (existing === REDACTED_BEARER) headers.delete('Authorization');
     // `null` means unset; `false` is axios' way of saying "never send this header".
-    if (headers.get('Authorization') != null) return config;
+    else if (existing != null) return config;
     const origin = requestOrigin(config);
     if (origin === undefined || !allowed(origin)) return config;
     // Only `undefined` falls back: a `null` or `''` (from `user?.id`) goes to core, which refuses

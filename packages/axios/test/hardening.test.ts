@@ -112,6 +112,21 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
       expectNoLeaks(refused, { accessToken }, `${adapter} 401 error`);
     });
 
+    it('can be sent again: a redacted config gets a real token, not Bearer [redacted]', async () => {
+      const response = await api.get('user', { adapter });
+      const notFound = await api.get('nowhere', { adapter }).catch((e: unknown) => e);
+      const again = await api.request(response.config);
+      const retried = await api
+        .request(isAxiosError(notFound) ? notFound.config! : {})
+        .catch((e: unknown) => e);
+      const { accessToken } = await auth.getAccessToken();
+      expect(again.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(isAxiosError(retried) && retried.response?.status).toBe(404);
+      expect(gateway.requests.map((r) => bearer(r.authorization))).toEqual(
+        Array(4).fill(accessToken),
+      );
+    });
+
     it('of the 401 retry show neither the rejected nor the new token', async () => {
       const { accessToken: old } = await auth.getAccessToken();
       gateway.revoked.add(old);
