@@ -1,13 +1,13 @@
 import type { FaultOptions } from './types.js';
 
 /**
- * The client options every {@link faultMatrix} case assumes: a 1 s timeout and 3 attempts with
- * short backoff, so the whole matrix runs in seconds. A longer `Retry-After` than `maxDelay`
- * (3 s) ends the retries.
+ * The client options every {@link faultMatrix} case assumes: a 2 s timeout (short, yet far above
+ * a token request on a machine with every core busy) and 3 attempts with short backoff, so the
+ * whole matrix runs in seconds. A longer `Retry-After` than `maxDelay` (3 s) ends the retries.
  */
 export const FAULT_MATRIX_CLIENT_OPTIONS = {
   /** Per request, in milliseconds. */
-  timeout: 1000,
+  timeout: 2000,
   retry: { attempts: 3, baseDelay: 10, maxDelay: 3000 },
 } as const;
 
@@ -133,13 +133,13 @@ export const faultMatrix: readonly FaultCase[] = [
   },
   {
     name: 'slower than the timeout once',
-    faults: () => [{ delayMs: 3000 }],
+    faults: () => [{ delayMs: 5000 }],
     expect: { token: true },
     tokenRequests: 2,
   },
   {
     name: 'slower than the timeout on every attempt',
-    faults: () => [{ delayMs: 3000, count: 3 }],
+    faults: () => [{ delayMs: 5000, count: 3 }],
     expect: { token: false, code: 'ERR_TIMEOUT' },
     tokenRequests: 3,
   },
