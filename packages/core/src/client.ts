@@ -267,7 +267,8 @@ export class DrillsterAuth {
    * client holds the subject in memory. With `accessToken`, each place forgets its token only if
    * it is that one (compare-and-invalidate: the store entry is read and deleted only when it
    * holds it), so many requests that failed with one token cause one refresh, not many. Store
-   * failures are reported as `cache_error` events, never thrown.
+   * failures are reported as `cache_error` events, never thrown. With a store and no token
+   * endpoint known yet, the endpoint is discovered first (it is part of the store key).
    *
    * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for a `subject` that is not a non-empty string.
    */
@@ -321,7 +322,10 @@ export class DrillsterAuth {
     return signal ? abortable(this.#endpoint(), signal) : this.#endpoint();
   }
 
-  /** Stops background refreshes and retries in flight. Tokens already cached stay usable. */
+  /**
+   * Stops background refreshes and retries in flight, and starts no more background refreshes.
+   * Tokens already cached stay usable until their expiry margin.
+   */
   close(): void {
     this.#closed.abort(new AbortError('ERR_ABORTED', 'The DrillsterAuth client was closed'));
   }
