@@ -186,6 +186,31 @@ describe('the request checked is the request sent (issue 7 item 19)', () => {
   });
 });
 
+describe('a 401 after a redirect (issue 7 items 9 and 19)', () => {
+  test('counts only from the origin that got the token, even if the other is allowed too', async () => {
+    const recording = recordingFetch();
+    const auth = createDrillsterAuth(authOptions());
+    const api = createDrillsterFetch({
+      auth,
+      allowedOrigins: [echo.url, server.url],
+      fetch: recording.fetch,
+    });
+    const { accessToken } = await auth.getAccessToken();
+    server.mock.resetStats();
+    const target = encodeURIComponent(`${server.apiBaseUrl}user`);
+    // fetch drops Authorization on the way to the other origin, which answers 401.
+    const response = await api(`${echo.url}/redirect?run=edge-node-redirect&to=${target}`);
+    expect(response.status).toBe(401);
+    expect(echo.requests('edge-node-redirect')).toEqual([
+      expect.objectContaining({ path: '/redirect', authorization: `Bearer ${accessToken}` }),
+    ]);
+    expect(recording.calls).toHaveLength(1);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+    expect((await auth.getAccessToken()).accessToken).toBe(accessToken);
+    auth.close();
+  });
+});
+
 describe('subjects (issue 7 item 11)', () => {
   test.each([
     ['null', null],
