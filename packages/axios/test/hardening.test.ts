@@ -72,11 +72,14 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
       expect((await auth.getAccessToken()).accessToken).toBe(accessToken);
     });
 
-    it('still retries a 401 from the origin that got the token', async () => {
+    it.each([
+      ['redirects followed', {}],
+      ['maxRedirects: 0', { maxRedirects: 0 }],
+    ])('still retries a 401 from the origin that got the token (%s)', async (_, extra) => {
       const { accessToken: old } = await auth.getAccessToken();
       gateway.revoked.add(old);
       fixture.server.mock.resetStats();
-      const response = await api.get('user', { adapter });
+      const response = await api.get('user', { adapter, ...extra });
       expect(response.data).toMatchObject({ id: fixture.serviceAccountId });
       expect(gateway.requests.map((r) => bearer(r.authorization))).toEqual([
         old,

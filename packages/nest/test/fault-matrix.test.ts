@@ -1,7 +1,8 @@
 /**
  * The shared fault matrix (issue 7) through the Nest module: a fresh module per fault, one
- * `getWidgetToken` call (default minimum validity), and the right typed error or a token, within the attempt bound, with
- * nothing leaked, no unhandled rejection and no timer left after `app.close()`.
+ * `getWidgetToken` call (default minimum validity), and the right typed error or a token,
+ * within the attempt bound, with nothing leaked, no unhandled rejection and no timer left after
+ * `app.close()`.
  */
 import { DrillsterAuthError, type DrillsterAuthEvent } from '@drillster-auth/core';
 import {
