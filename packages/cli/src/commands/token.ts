@@ -30,8 +30,11 @@ Options:
                     json    {"access_token","token_type","expires_at","subject"} on one line
                     header  "Bearer <token>", the value of an Authorization header
   --cache URL       Share tokens between runs through Redis: redis://[:PASSWORD@]HOST:PORT[/DB]
-                    (or rediss://). Repeated runs then print the same token until it nears
-                    expiry. An unreachable cache costs a warning on stderr, not the token.
+                    (or rediss://); a cluster: redis+cluster://[:PASSWORD@]HOST:PORT,HOST:PORT...
+                    (any nodes); Sentinel: redis+sentinel://[:PASSWORD@]HOST:PORT,.../MASTER[/DB]
+                    [?sentinelPassword=P] (the sentinels; PASSWORD is the primary's).
+                    Repeated runs then print the same token until it nears expiry.
+                    An unreachable cache costs a warning on stderr, not the token.
                     env DRILLSTER_CACHE
   -h, --help        Show this help.
 
