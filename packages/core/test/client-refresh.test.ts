@@ -79,6 +79,59 @@ describe('a failing background refresh', () => {
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_ENDPOINT' });
   });
 
+  it('doubles the wait after each failure, up to 60 s (full jitter: random() near 1 waits the most)', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1 - 1e-9);
+    try {
+      const auth = client({ retry: false });
+      const first = await auth.getAccessToken();
+      now = first.expiresAt - 290_000; // 260 s before the margin: room for 1 + 2 + … + 32 + 60 s
+      fx.server.mock.injectFault({ status: 503, count: Number.POSITIVE_INFINITY });
+      await auth.getAccessToken();
+      await vi.waitFor(() => expect(failures()).toHaveLength(1));
+      for (const [index, wait] of [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000].entries()) {
+        expect(failures()[index]?.retryAt).toBe(now + wait);
+        now += wait - 1;
+        expect(await auth.getAccessToken()).toBe(first);
+        await settle();
+        expect(backgroundAttempts()).toBe(index + 1);
+        now += 1;
+        expect(await auth.getAccessToken()).toBe(first);
+        await vi.waitFor(() => expect(failures()).toHaveLength(index + 2));
+      }
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('starts the backoff over after a refresh succeeds', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1 - 1e-9);
+    try {
+      const auth = client({ retry: false });
+      const first = await auth.getAccessToken();
+      now = first.expiresAt - 240_000;
+      fx.server.mock.injectFault({ status: 503, count: 2 });
+      await auth.getAccessToken();
+      await vi.waitFor(() => expect(failures()).toHaveLength(1));
+      now += 1000;
+      await auth.getAccessToken();
+      await vi.waitFor(() => expect(failures()).toHaveLength(2));
+      now += 2000; // the third attempt succeeds
+      await auth.getAccessToken();
+      let second = first;
+      await vi.waitFor(async () => {
+        second = await auth.getAccessToken();
+        expect(second).not.toBe(first);
+      });
+      now = second.expiresAt - 240_000;
+      fx.server.mock.injectFault({ status: 503 });
+      await auth.getAccessToken();
+      await vi.waitFor(() => expect(failures()).toHaveLength(3));
+      expect(failures()[2]?.retryAt).toBe(now + 1000);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
   it('honours Retry-After between background attempts', async () => {
     const auth = client({ retry: false });
     const first = await auth.getAccessToken();
@@ -87,6 +140,7 @@ describe('a failing background refresh', () => {
     fx.server.mock.injectFault({ status: 503, retryAfter: 120, count: Number.POSITIVE_INFINITY });
     await auth.getAccessToken();
     await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    expect(failures()[0]?.retryAt).toBe(now + 120_000);
     now += 119_000;
     expect(await auth.getAccessToken()).toBe(first);
     await settle();
@@ -95,6 +149,20 @@ describe('a failing background refresh', () => {
     expect(await auth.getAccessToken()).toBe(first);
     await vi.waitFor(() => expect(failures()).toHaveLength(2));
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
+  it('says no retryAt when the token goes stale before the next attempt may start', async () => {
+    const auth = client({ retry: false });
+    const first = await auth.getAccessToken();
+    now = first.expiresAt - 240_000; // stale in 210 s
+    fx.server.mock.injectFault({ status: 503, retryAfter: 210, count: Number.POSITIVE_INFINITY });
+    await auth.getAccessToken();
+    await vi.waitFor(() => expect(failures()).toHaveLength(1));
+    expect(failures()[0]).not.toHaveProperty('retryAt');
+    now += 209_999;
+    expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(1);
   });
 
   it('backs off after invalid_grant too, and its events carry no secret', async () => {
