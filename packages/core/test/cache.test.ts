@@ -299,6 +299,8 @@ describe('tokens read from a shared store', () => {
     ],
     ['a non-finite issue time', { issuedAt: Number.NEGATIVE_INFINITY }],
     ['a NaN expiry', { expiresAt: Number.NaN }],
+    ['a token that would inject a header', { accessToken: 'abc\r\nX-Injected: yes' }],
+    ['an empty token', { accessToken: '' }],
   ])('are not served with %s', async (_, fields) => {
     now = Date.now();
     const stored: CachedToken = {
