@@ -174,9 +174,10 @@ export async function readKeyFile(
     return value.trimStart();
   }
   // Only a plain file name is quoted: anything else may be key material put where the path
-  // belongs (a PEM, the file in base64), which no message may repeat.
+  // belongs (a PEM, the file in base64), which no message may repeat. Key material is long;
+  // scrubbing a short value such as `file` would mangle the message instead.
   const quotable = isPlainPath(value);
-  if (!quotable) secrets.add(value);
+  if (!quotable && value.length >= 16) secrets.add(value);
   const text = await readText(
     value,
     'ERR_KEY_FILE_READ',
