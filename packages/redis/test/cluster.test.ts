@@ -1,4 +1,5 @@
 import type { DrillsterAuthEvent } from '@drillster-auth/core';
+import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { createCluster as createClusterV4 } from 'redis4';
@@ -246,6 +247,11 @@ describe('the primary that owns the entry dies', () => {
       for (const token of loop.tokens) {
         expect(await drillster.server.mock.verifyAccessToken(token)).toBeDefined();
       }
+      // What the dying node made the libraries say reaches no event with a token or secret.
+      expectNoLeaks(loop.events, {
+        clientSecret: drillster.oauthClient.clientSecret,
+        ...Object.fromEntries([...loop.tokens].map((token, index) => [`token #${index}`, token])),
+      });
     } finally {
       await loop.stop();
       await Promise.all([ioredis.close(), nodeRedis.close()]);

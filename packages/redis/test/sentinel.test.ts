@@ -1,4 +1,5 @@
 import type { DrillsterAuthEvent } from '@drillster-auth/core';
+import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache } from '../src/index.js';
@@ -76,6 +77,10 @@ describe('a Sentinel-managed primary with ioredis', () => {
       await loop.stop();
       expect(loop.failures).toEqual([]);
       expect(loop.tokens.has(minted)).toBe(true);
+      expectNoLeaks(loop.events, {
+        clientSecret: drillster.oauthClient.clientSecret,
+        ...Object.fromEntries([...loop.tokens].map((token, index) => [`token #${index}`, token])),
+      });
 
       // The same client, never restarted, now writes to the promoted replica: a fresh client
       // that must refresh stores its token there, and the next fresh client is served from it.
