@@ -24,7 +24,7 @@ export interface RedisSentinel {
 
 /**
  * Starts a primary, a replica of it and a `redis-server --sentinel` that monitors the primary
- * (quorum 1, down after 1 s), and waits until the replica is in sync and the sentinel knows it:
+ * (quorum 1, down after 2 s), and waits until the replica is in sync and the sentinel knows it:
  * a failover needs both. Everything started is torn down if a step fails.
  */
 export async function startRedisSentinel(): Promise<RedisSentinel> {
@@ -64,7 +64,9 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
       sentinelConf,
       [
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primaryPort} 1`,
-        `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+        // Quick to notice the killed primary, but not so quick that a primary stalled by a busy
+        // machine is failed over in the middle of another test.
+        `sentinel down-after-milliseconds ${MASTER_NAME} 2000`,
         `sentinel failover-timeout ${MASTER_NAME} 10000`,
         '',
       ].join('\n'),
