@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Every ```ts block of every README typechecks as a complete file, against the packages as built
- * (each `@drillster-auth/*` import resolves to `packages/<name>`, its exports and `dist/` types).
+ * (each `@drillster-auth/*` import resolves to a copy of `packages/<name>`'s manifest and `dist/`).
  *
  *   node scripts/check-readme-snippets.mjs [README.md …]   # default: the root's, packages/*, apps/*
  *
@@ -17,7 +17,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -100,38 +100,51 @@ function packageName(specifier) {
 }
 
 /**
- * A scratch project outside the workspace whose node_modules holds our packages (linked to
- * packages/<name>, so their exports and built types are what resolves) and every other package the
- * snippets import, linked from wherever the workspace installed it.
+ * A scratch project outside the workspace laid out as an install from the registry would be: each
+ * of our packages copied into its node_modules (package.json and dist/, so their exports and built
+ * types are what resolves, and Deno sees npm packages rather than local files), beside links to
+ * every other package the snippets or our packages import, from wherever the workspace has it.
  */
 async function scratchProject(blocks) {
   const dir = await mkdtemp(join(tmpdir(), 'drillster-readme-snippets-'));
   const modules = join(dir, 'node_modules');
-  const linked = new Map();
+  const ours = new Map();
+  const wanted = new Map([
+    ['@types/node', [join(root, 'node_modules')]],
+    ['@cloudflare/workers-types', [join(root, 'node_modules')]],
+  ]);
+  const want = (name, from) => wanted.set(name, [...(wanted.get(name) ?? []), ...from]);
   for (const name of readdirSync(join(root, 'packages')).sort()) {
-    const manifest = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
-    linked.set(manifest.name, join(root, 'packages', name));
+    const folder = join(root, 'packages', name);
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    ours.set(manifest.name, folder);
+    const needs = { ...manifest.dependencies, ...manifest.peerDependencies };
+    for (const dependency of Object.keys(needs)) want(dependency, [join(folder, 'node_modules')]);
   }
-  const wanted = new Set(['@types/node', '@cloudflare/workers-types']);
+  const folders = moduleFolders();
   for (const { code } of blocks) {
     for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
       const bare = specifier.replace(/^npm:/, '');
       if (/^(?:\.|\/|node:|jsr:)/.test(bare)) continue;
       // `npm:name@range` names a version too; the linked folder is whatever the workspace has.
-      wanted.add(packageName(bare).replace(/(?<=.)@[^/]*$/, ''));
+      want(packageName(bare).replace(/(?<=.)@[^/]*$/, ''), folders);
     }
   }
-  const folders = moduleFolders();
-  for (const name of wanted) {
-    if (linked.has(name)) continue;
-    const found = folders.map((folder) => join(folder, name)).find((path) => existsSync(path));
-    if (found) linked.set(name, found);
+  for (const [name, folder] of ours) {
+    await mkdir(join(modules, name), { recursive: true });
+    await copyFile(join(folder, 'package.json'), join(modules, name, 'package.json'));
+    await cp(join(folder, 'dist'), join(modules, name, 'dist'), { recursive: true });
   }
-  for (const [name, target] of linked) {
+  const linked = [];
+  for (const [name, from] of wanted) {
+    if (ours.has(name)) continue;
+    const found = from.map((folder) => join(folder, name)).find((path) => existsSync(path));
+    if (!found) continue; // a snippet importing it then fails with TS2307, naming it
     await mkdir(dirname(join(modules, name)), { recursive: true });
-    await symlink(target, join(modules, name), 'dir');
+    await symlink(found, join(modules, name), 'dir');
+    linked.push(name);
   }
-  const dependencies = Object.fromEntries([...linked.keys()].map((name) => [name, '*']));
+  const dependencies = Object.fromEntries([...ours.keys(), ...linked].map((name) => [name, '*']));
   await writeFile(
     join(dir, 'package.json'),
     `${JSON.stringify({ name: 'readme-snippets', private: true, type: 'module', dependencies }, null, 2)}\n`,
