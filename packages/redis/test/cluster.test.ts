@@ -230,6 +230,7 @@ describe('the primary that owns the entry dies', () => {
     const loop = readLoop(drillster, stores, 4);
     try {
       await vi.waitFor(() => expect(loop.calls).toBeGreaterThanOrEqual(8), { timeout: 10_000 });
+      const requestsBeforeKill = drillster.server.mock.stats.tokenRequests;
       await owner.kill();
       const atKill = [...loop.perLoop];
       // Wait for what is asserted: the store failed, and every loop (both libraries) went on.
@@ -244,6 +245,8 @@ describe('the primary that owns the entry dies', () => {
       );
       await loop.stop();
       expect(loop.failures).toEqual([]);
+      // Without the store, the clients minted their own tokens.
+      expect(drillster.server.mock.stats.tokenRequests).toBeGreaterThan(requestsBeforeKill);
       for (const token of loop.tokens) {
         expect(await drillster.server.mock.verifyAccessToken(token)).toBeDefined();
       }

@@ -76,6 +76,8 @@ describe('a Sentinel-managed primary with ioredis', () => {
       });
       await loop.stop();
       expect(loop.failures).toEqual([]);
+      // The outage was seen (the store failed, the callers did not).
+      expect(cacheErrors(loop.events).length).toBeGreaterThan(0);
       expect(loop.tokens.has(minted)).toBe(true);
       expectNoLeaks(loop.events, {
         clientSecret: drillster.oauthClient.clientSecret,
