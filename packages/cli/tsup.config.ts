@@ -1,12 +1,8 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.config.base.js';
 
-export default defineConfig({
+export default packageConfig({
   // tsup keeps bin.ts's shebang and marks dist/bin.js executable.
-  entry: ['src/index.ts', 'src/bin.ts'],
-  format: ['esm', 'cjs'],
+  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
   // The executable has no API, hence no types.
-  dts: { entry: ['src/index.ts'] },
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
+  dtsEntry: { index: 'src/index.ts' },
 });

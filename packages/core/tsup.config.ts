@@ -1,11 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.config.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'neutral',
+export default packageConfig({
+  // `node` is @drillster-auth/core/node: file-system helpers the runtime-agnostic entry must not import.
+  entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
 });

@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.config.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  // One MockDrillster class for both entry points in CommonJS too, so instanceof holds across them.
-  splitting: true,
-  sourcemap: true,
-  target: 'es2022',
-});
+export default packageConfig({ entry: { index: 'src/index.ts', node: 'src/node.ts' } });

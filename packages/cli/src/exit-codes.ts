@@ -43,6 +43,8 @@ const EXIT_CODE_OF = {
   ERR_KEY_FILE_MALFORMED_KEY: EXIT_CODES.usage,
   ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE: EXIT_CODES.usage,
   ERR_KEY_FILE_WEAK_KEY: EXIT_CODES.usage,
+  ERR_KEY_FILE_NOT_FOUND: EXIT_CODES.usage,
+  ERR_KEY_FILE_UNREADABLE: EXIT_CODES.usage,
   ERR_INVALID_OPTIONS: EXIT_CODES.usage,
   ERR_INSECURE_ENDPOINT: EXIT_CODES.usage,
   // No metadata, or metadata that is no use: the issuer is wrong (unless the status says "later").

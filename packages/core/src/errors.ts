@@ -26,7 +26,9 @@ export type KeyFileErrorCode =
   | 'ERR_KEY_FILE_NOT_PKCS8'
   | 'ERR_KEY_FILE_MALFORMED_KEY'
   | 'ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE'
-  | 'ERR_KEY_FILE_WEAK_KEY';
+  | 'ERR_KEY_FILE_WEAK_KEY'
+  | 'ERR_KEY_FILE_NOT_FOUND'
+  | 'ERR_KEY_FILE_UNREADABLE';
 
 /** Base class of every error thrown by drillster-auth. Check `code`, not the message. */
 export class DrillsterAuthError extends Error {

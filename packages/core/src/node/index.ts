@@ -1,0 +1,2 @@
+export type { ServiceAccountKey } from '../key-file.js';
+export { loadServiceAccountKey } from './key-file.js';

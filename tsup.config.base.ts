@@ -1,0 +1,57 @@
+import { rmSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * Dependencies that ship ESM only. The CommonJS build carries its own copy of each: `require()` of
+ * an ES module fails on Node 20.11–20.18 (`ERR_REQUIRE_ESM`) and under Jest's CommonJS runtime on
+ * any Node, which is what a `nest new` project runs its e2e tests with. The ESM build keeps them
+ * external, so an ESM app shares one copy and takes their patch releases.
+ */
+const ESM_ONLY_DEPENDENCIES = [
+  // jose 6 dropped its CommonJS build. Used inside core and testing only: none of its classes
+  // cross our public API, so a second copy in the CommonJS build is never compared by instanceof.
+  'jose',
+];
+
+/** What differs between our packages' builds; everything else is the same for all of them. */
+export interface PackageBuildOptions {
+  /** Source entry points by output name (`node` gives `dist/node.js`), one per `exports` subpath or bin. */
+  entry: Record<string, string>;
+  /** Entry points that get declaration files. Default: all of `entry` (a bin has no API). */
+  dtsEntry?: Record<string, string>;
+  /** `neutral` for code that must run on Workers and Deno as well as Node. Default `node`. */
+  platform?: 'node' | 'neutral';
+}
+
+/**
+ * The one build config of every package: ESM and CommonJS with declaration files, each format
+ * code-split so that entry points of one format share one copy of each class (`instanceof` holds
+ * across `@drillster-auth/testing` and `@drillster-auth/testing/node`, `core` and `core/node`).
+ */
+export function packageConfig({ entry, dtsEntry, platform = 'node' }: PackageBuildOptions) {
+  const shared = {
+    entry,
+    dts: dtsEntry ? { entry: dtsEntry } : true,
+    // The two formats build at the same time, so neither may clean the folder the other writes:
+    // it is emptied once, here, before both start.
+    clean: false,
+    splitting: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform,
+  } satisfies Options;
+  return defineConfig((cli) => {
+    if (!cli.watch) rmSync('dist', { recursive: true, force: true });
+    return [
+      { ...shared, format: 'esm' },
+      {
+        ...shared,
+        format: 'cjs',
+        noExternal: ESM_ONLY_DEPENDENCIES,
+        // Split CommonJS goes through sucrase unless rollup converts it, and sucrase breaks jose's
+        // class fields (`SyntaxError: Unexpected token ','`): rollup turns each chunk into CommonJS.
+        treeshake: true,
+      },
+    ];
+  });
+}
