@@ -20,14 +20,28 @@ export interface AssertionParams {
   now?: number | undefined;
 }
 
-const cryptoKeys = new WeakMap<ServiceAccountKey, Promise<CryptoKey>>();
+/**
+ * WebCrypto's `CryptoKey` as the consumer's runtime types declare it (the DOM lib, or
+ * `@types/node` 22 and later), else a structural stand-in: a named `CryptoKey` in our declaration
+ * files would not compile in a Node-only project (`lib: ["es2023"]`, `types: ["node"]`).
+ */
+export type WebCryptoKey = typeof globalThis extends { CryptoKey: { prototype: infer K } }
+  ? K
+  : {
+      readonly type: string;
+      readonly extractable: boolean;
+      readonly algorithm: { readonly name: string };
+      readonly usages: readonly string[];
+    };
+
+const cryptoKeys = new WeakMap<ServiceAccountKey, Promise<WebCryptoKey>>();
 
 /**
  * The non-extractable WebCrypto key for `key`, imported once and reused for every assertion.
  *
  * @throws {KeyFileError} `ERR_KEY_FILE_MALFORMED_KEY` when WebCrypto refuses the key.
  */
-export function importSigningKey(key: ServiceAccountKey): Promise<CryptoKey> {
+export function importSigningKey(key: ServiceAccountKey): Promise<WebCryptoKey> {
   let imported = cryptoKeys.get(key);
   if (!imported) {
     imported = importPKCS8(privateKeyPem(key), 'RS256', { extractable: false }).catch(

@@ -5,6 +5,7 @@ export {
   importSigningKey,
   MAX_ASSERTION_LIFETIME,
   signAssertion,
+  type WebCryptoKey,
 } from './assertion.js';
 export { createEncryptedTokenCache, type EncryptedTokenCacheOptions } from './cache/encrypted.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';

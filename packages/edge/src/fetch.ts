@@ -21,7 +21,8 @@ export interface DrillsterRequestInit extends RequestInit {
 
 /** A `fetch` that authenticates requests to the Drillster API. */
 export type DrillsterFetch = (
-  input: RequestInfo | URL,
+  // Spelled out: `RequestInfo` is DOM-only, and @types/node does not declare it.
+  input: Request | string | URL,
   init?: DrillsterRequestInit,
 ) => Promise<Response>;
 
