@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 /**
@@ -40,6 +42,7 @@ export function packageConfig({ entry, dtsEntry, platform = 'node' }: PackageBui
     target: 'es2022',
     platform,
   } satisfies Options;
+  const bundled = bundledNotices();
   return defineConfig((cli) => {
     if (!cli.watch) rmSync('dist', { recursive: true, force: true });
     return [
@@ -51,7 +54,35 @@ export function packageConfig({ entry, dtsEntry, platform = 'node' }: PackageBui
         // Split CommonJS goes through sucrase unless rollup converts it, and sucrase breaks jose's
         // class fields (`SyntaxError: Unexpected token ','`): rollup turns each chunk into CommonJS.
         treeshake: true,
+        ...(bundled && { banner: { js: bundled } }),
       },
     ];
   });
+}
+
+/**
+ * The license notice of each ESM-only dependency this package bundles into its CommonJS build
+ * (their MIT licenses ask for the copyright notice in every copy), or undefined when it has none.
+ */
+function bundledNotices(): string | undefined {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+  const require = createRequire(join(process.cwd(), 'package.json'));
+  const notices = ESM_ONLY_DEPENDENCIES.filter((name) => manifest.dependencies?.[name]).map(
+    (name) => {
+      const root = join(require.resolve(`${name}/package.json`), '..');
+      const { license } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+      const file = ['LICENSE.md', 'LICENSE'].find((candidate) => {
+        try {
+          return readFileSync(join(root, candidate), 'utf8');
+        } catch {
+          return false;
+        }
+      });
+      const copyright = file
+        ? readFileSync(join(root, file), 'utf8').match(/^Copyright .*$/m)?.[0]
+        : undefined;
+      return `${name} (${license}${copyright ? `, ${copyright}` : ''})`;
+    },
+  );
+  return notices.length > 0 ? `/*! Bundles ${notices.join('; ')} */` : undefined;
 }
