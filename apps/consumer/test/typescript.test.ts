@@ -42,6 +42,12 @@ beforeAll(async () => {
       subpaths.push(`@drillster-auth/${name}${key.slice(1)}`);
     }
   }
+  // The same from a CommonJS file (nodenext reads it through the `require` condition: the .d.cts).
+  await writeFile(
+    join(dir, 'subpaths.cts'),
+    `${subpaths.map((path, i) => `import m${i} = require('${path}');`).join('\n')}\n` +
+      `export = [${subpaths.map((_, i) => `m${i}`).join(', ')}];\n`,
+  );
   await writeFile(
     join(dir, 'subpaths.ts'),
     `${subpaths.map((path, i) => `import * as m${i} from '${path}';`).join('\n')}\n` +
@@ -75,7 +81,7 @@ describe.concurrent('types', () => {
     );
   });
 
-  test('ESM, module/moduleResolution nodenext, strict', async () => {
+  test('ESM and a CommonJS .cts file, module/moduleResolution nodenext, strict', async () => {
     expect(await tsc('nodenext')).toBe('');
   });
 
