@@ -59,6 +59,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
     const seen = await script(version, 'smoke.mjs');
     expect(seen).toEqual({
       node: version.includes('.') ? `v${version}` : expect.stringMatching(`^v${version}\\.`),
+      oneMockClass: true,
       core: { tokenType: 'Bearer', cached: true, tokenRequests: 1 },
       abort: 'ERR_ABORTED',
       axios: { status: 200, serviceAccount: true },
@@ -85,6 +86,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
     );
     expect(seen).toMatchObject({
       oneMockClass: true,
+      oneKeyFileErrorClass: true,
       token: { tokenType: 'Bearer', minted: true },
       rejected: 'ERR_TOKEN_ENDPOINT',
     });
