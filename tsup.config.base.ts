@@ -1,7 +1,7 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { defineConfig, type Options } from 'tsup';
+import { defineConfig } from 'tsup';
 
 /**
  * Dependencies that ship ESM only. The CommonJS build carries its own copy of each: `require()` of
@@ -31,32 +31,28 @@ export interface PackageBuildOptions {
  * across `@drillster-auth/testing` and `@drillster-auth/testing/node`, `core` and `core/node`).
  */
 export function packageConfig({ entry, dtsEntry, platform = 'node' }: PackageBuildOptions) {
-  const shared = {
+  const bundled = bundledNotices();
+  return defineConfig({
     entry,
+    format: ['esm', 'cjs'],
     dts: dtsEntry ? { entry: dtsEntry } : true,
-    // The two formats build at the same time, so neither may clean the folder the other writes:
-    // it is emptied once, here, before both start.
-    clean: false,
+    clean: true,
     splitting: true,
     sourcemap: true,
     target: 'es2022',
     platform,
-  } satisfies Options;
-  const bundled = bundledNotices();
-  return defineConfig((cli) => {
-    if (!cli.watch) rmSync('dist', { recursive: true, force: true });
-    return [
-      { ...shared, format: 'esm' },
-      {
-        ...shared,
-        format: 'cjs',
-        noExternal: ESM_ONLY_DEPENDENCIES,
-        // Split CommonJS goes through sucrase unless rollup converts it, and sucrase breaks jose's
-        // class fields (`SyntaxError: Unexpected token ','`): rollup turns each chunk into CommonJS.
-        treeshake: true,
-        ...(bundled && { banner: { js: bundled } }),
-      },
-    ];
+    // Bundled into both formats by tsup, then handed back to esbuild as external for ESM only:
+    // tsup's own `noExternal` cannot differ per format within one config, and one config means
+    // one declaration build for both formats.
+    noExternal: ESM_ONLY_DEPENDENCIES,
+    esbuildOptions(options, { format }) {
+      if (format === 'esm')
+        options.external = [...(options.external ?? []), ...ESM_ONLY_DEPENDENCIES];
+    },
+    // Split CommonJS goes through sucrase unless rollup converts it, and sucrase breaks jose's
+    // class fields (`SyntaxError: Unexpected token ','`): rollup turns each chunk into CommonJS.
+    treeshake: true,
+    banner: ({ format }) => (format === 'cjs' && bundled ? { js: bundled } : {}),
   });
 }
 
