@@ -34,6 +34,7 @@ describe('expires_in', () => {
     expect(readTokenResponse(body({ expires_in: 3600 }), params).expiresIn).toBe(3600);
     expect(readTokenResponse(body({ expires_in: 0.5 }), params).expiresIn).toBe(0.5);
     expect(readTokenResponse(body({ expires_in: '1800' }), params).expiresIn).toBe(1800);
+    expect(readTokenResponse(body({ expires_in: '1.5' }), params).expiresIn).toBe(1.5);
   });
 
   it('is clamped to a day, so a date far off cannot break String(token)', () => {
@@ -52,6 +53,8 @@ describe('expires_in', () => {
     ['a word', '"abc"'],
     ['NaN as text', '"NaN"'],
     ['a hex string', '"0x10"'],
+    ['a trailing dot', '"60."'],
+    ['an exponent in text', '"1e3"'],
     ['an empty string', '""'],
     ['white space', '" 60 "'],
     ['a boolean', 'true'],
