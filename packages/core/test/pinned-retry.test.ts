@@ -1,0 +1,85 @@
+// Pins src/retry.ts beyond the backoff arithmetic of client-retry.test.ts: the policy's defaults
+// and refusals, what counts as retryable besides an HTTP status, and `sleep` with a signal.
+// Found by mutation testing (`pnpm mutation`).
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigurationError,
+  DiscoveryError,
+  NetworkError,
+  TokenResponseError,
+} from '../src/errors.js';
+import { isRetryable, retryPolicy, sleep } from '../src/retry.js';
+
+describe('retryPolicy', () => {
+  it('defaults to 3 attempts, 250 ms base and 10 s cap; false means one attempt and no wait', () => {
+    expect(retryPolicy(undefined)).toEqual({ attempts: 3, baseDelay: 250, maxDelay: 10_000 });
+    expect(retryPolicy({})).toEqual({ attempts: 3, baseDelay: 250, maxDelay: 10_000 });
+    expect(retryPolicy(false)).toEqual({ attempts: 1, baseDelay: 0, maxDelay: 0 });
+    expect(retryPolicy({ attempts: 10, baseDelay: 0, maxDelay: 0 })).toEqual({
+      attempts: 10,
+      baseDelay: 0,
+      maxDelay: 0,
+    });
+  });
+
+  it('refuses what is neither an object nor false, and more than 10 attempts', () => {
+    for (const value of [null, true, 'yes', 3]) {
+      let error: unknown;
+      try {
+        retryPolicy(value as unknown as false);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).code).toBe('ERR_INVALID_OPTIONS');
+      expect((error as ConfigurationError).message).toBe('retry must be an object or false');
+    }
+    expect(() => retryPolicy({ attempts: 11 })).toThrow(/retry\.attempts/);
+  });
+});
+
+describe('isRetryable', () => {
+  it('is true for a NetworkError (timeouts too), false for other failures', () => {
+    expect(isRetryable(new NetworkError('ERR_NETWORK', 'reset'))).toBe(true);
+    expect(isRetryable(new NetworkError('ERR_TIMEOUT', 'slow'))).toBe(true);
+    expect(isRetryable(new TokenResponseError('ERR_INVALID_TOKEN_RESPONSE', 'bad'))).toBe(false);
+    expect(isRetryable(new DiscoveryError('ERR_DISCOVERY', 'x', { status: 503 }))).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+    expect(isRetryable(undefined)).toBe(false);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the wait', async () => {
+    const started = performance.now();
+    await expect(sleep(30)).resolves.toBeUndefined();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
+  it('rejects with the reason of a signal that fired before or during the wait', async () => {
+    const reason = new Error('closed');
+    await expect(sleep(10, AbortSignal.abort(reason))).rejects.toBe(reason);
+    const controller = new AbortController();
+    const waiting = sleep(60_000, controller.signal);
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+  });
+
+  it('leaves no listener on a signal once the wait is over', async () => {
+    const controller = new AbortController();
+    let listeners = 0;
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners++;
+      add(...args);
+    }) as typeof add;
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      listeners--;
+      remove(...args);
+    }) as typeof remove;
+    await sleep(1, signal);
+    expect(listeners).toBe(0);
+  });
+});
