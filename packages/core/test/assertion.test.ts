@@ -1,3 +1,4 @@
+import { generateServiceAccountKey } from '@drillster-auth/testing';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,14 +8,13 @@ import {
   type ServiceAccountKey,
   signAssertion,
 } from '../src/index.js';
-import { generateKeyFile } from './helpers.js';
 
 const audience = 'https://www.drillster.com/daas/oauth/token';
 let key: ServiceAccountKey;
 let publicKey: CryptoKey;
 
 beforeAll(async () => {
-  const generated = await generateKeyFile();
+  const generated = await generateServiceAccountKey();
   key = parseServiceAccountKey(generated.keyFile);
   publicKey = generated.publicKey;
 });

@@ -1,35 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { generateServiceAccountKey } from '@drillster-auth/testing';
 
-/** Generates an RSA key as a Drillster-style key file (PKCS#8 PEM with \n line breaks). */
-export async function generateKeyFile(modulusLength = 2048): Promise<{
-  keyFile: { privateKey: string; keyId: string; serviceAccountId: string };
-  publicKey: CryptoKey;
-}> {
-  const pair = (await crypto.subtle.generateKey(
-    {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-    true,
-    ['sign', 'verify'],
-  )) as CryptoKeyPair;
-  const der = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
-  return {
-    keyFile: {
-      privateKey: pem('PRIVATE KEY', der),
-      keyId: crypto.randomUUID().replaceAll('-', ''),
-      serviceAccountId: 'iqKpEF3URCe0yAsyrsk_4g',
-    },
-    publicKey: pair.publicKey,
-  };
-}
+export { generateServiceAccountKey, pem } from '@drillster-auth/testing';
 
-export function pem(label: string, der: Uint8Array): string {
-  const base64 = btoa(String.fromCharCode(...der));
-  const lines = base64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`;
+/** The pinned tests' name for {@link generateServiceAccountKey}. */
+export function generateKeyFile(modulusLength?: number) {
+  return generateServiceAccountKey({ modulusLength });
 }
 
 export function pemBody(pemText: string): Uint8Array {

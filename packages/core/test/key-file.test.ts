@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { generateServiceAccountKey, pem } from '@drillster-auth/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   importSigningKey,
@@ -6,12 +7,12 @@ import {
   parseServiceAccountKey,
   ServiceAccountKey,
 } from '../src/index.js';
-import { generateKeyFile, pem, pemBody, referenceExampleKeyFile } from './helpers.js';
+import { pemBody, referenceExampleKeyFile } from './helpers.js';
 
 let good: { privateKey: string; keyId: string; serviceAccountId: string };
 
 beforeAll(async () => {
-  ({ keyFile: good } = await generateKeyFile());
+  ({ keyFile: good } = await generateServiceAccountKey());
 });
 
 function expectKeyFileError(input: string | object, code: string, field?: string): KeyFileError {
@@ -66,7 +67,7 @@ describe('parseServiceAccountKey', () => {
   });
 
   it('measures the size of larger keys', async () => {
-    const { keyFile } = await generateKeyFile(3072);
+    const { keyFile } = await generateServiceAccountKey({ modulusLength: 3072 });
     expect(parseServiceAccountKey(keyFile).modulusLength).toBe(3072);
   });
 
@@ -146,7 +147,7 @@ describe('parseServiceAccountKey', () => {
   });
 
   it('rejects a 1024-bit key as weak', async () => {
-    const { keyFile } = await generateKeyFile(1024);
+    const { keyFile } = await generateServiceAccountKey({ modulusLength: 1024 });
     const error = expectKeyFileError(keyFile, 'ERR_KEY_FILE_WEAK_KEY', 'privateKey');
     expect(error.message).toContain('1024');
   });

@@ -1,3 +1,4 @@
+import { generateServiceAccountKey } from '@drillster-auth/testing';
 import { findLeaks } from '@drillster-auth/testing/node';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { DrillsterAuthError, KeyFileError, TokenResponseError } from '../src/err
 import { parseServiceAccountKey, ServiceAccountKey } from '../src/key-file.js';
 import { redactSecrets } from '../src/redact.js';
 import { MAX_TOKEN_LIFETIME, readTokenResponse } from '../src/token-endpoint.js';
-import { generateKeyFile } from './helpers.js';
 
 const RUNS = { numRuns: 300 };
 
@@ -30,7 +30,7 @@ describe('parseServiceAccountKey, for any input', () => {
   let pemLines: string[];
 
   beforeAll(async () => {
-    pem = (await generateKeyFile()).keyFile.privateKey;
+    pem = (await generateServiceAccountKey()).keyFile.privateKey;
     pemLines = pem.split('\n').filter((line) => line.length >= 16 && !line.startsWith('-----'));
   });
 

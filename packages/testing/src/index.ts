@@ -4,6 +4,12 @@ export {
   type FaultOutcome,
   faultMatrix,
 } from './fault-matrix.js';
+export {
+  type GeneratedServiceAccountKey,
+  type GenerateServiceAccountKeyOptions,
+  generateServiceAccountKey,
+  pem,
+} from './keys.js';
 export { MockDrillster } from './mock-drillster.js';
 export type {
   FaultOptions,

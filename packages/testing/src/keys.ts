@@ -1,17 +1,48 @@
-import { hexId } from './ids.js';
+import { accountId, hexId } from './ids.js';
 import type { ServiceAccountKeyFile } from './types.js';
 
-export interface GeneratedKey {
+/** A service account key made by {@link generateServiceAccountKey}. */
+export interface GeneratedServiceAccountKey {
+  /** The key file Drillster's console hands out (the private half, PKCS#8 PEM). */
   keyFile: ServiceAccountKeyFile;
+  /** {@link keyFile} laid out as the console writes it. */
   keyFileJson: string;
+  /** The public half, to verify signed assertions independently of the SDK. */
   publicKey: CryptoKey;
+}
+
+/** Options for {@link generateServiceAccountKey}. */
+export interface GenerateServiceAccountKeyOptions {
+  /** Default: random, Drillster-shaped (22 base64url characters). */
+  serviceAccountId?: string;
+  /**
+   * RSA modulus in bits. Default 2048. The SDK refuses keys under 2048 bits, so a smaller one only
+   * serves to test that refusal.
+   */
+  modulusLength?: number;
+}
+
+/**
+ * Generates a service account key file without a mock server, e.g. for tests that parse keys or
+ * verify assertions with the public half. `MockDrillster.createServiceAccount` uses the same
+ * generator and also registers the public half.
+ *
+ * @example
+ * ```ts
+ * const { keyFile, publicKey } = await generateServiceAccountKey();
+ * ```
+ */
+export function generateServiceAccountKey(
+  options: GenerateServiceAccountKeyOptions = {},
+): Promise<GeneratedServiceAccountKey> {
+  return generateKey(options.serviceAccountId ?? accountId(), options.modulusLength ?? 2048);
 }
 
 /** Generates a key pair the way Drillster's console does and wraps the private half as a key file. */
 export async function generateKey(
   serviceAccountId: string,
   modulusLength: number,
-): Promise<GeneratedKey> {
+): Promise<GeneratedServiceAccountKey> {
   const pair = (await crypto.subtle.generateKey(
     {
       name: 'RSASSA-PKCS1-v1_5',
@@ -31,7 +62,12 @@ export async function generateKey(
   return { keyFile, keyFileJson: keyFileJson(keyFile), publicKey: pair.publicKey };
 }
 
-/** PEM with 64-character lines and `\n` breaks, as in Drillster's key files. */
+/**
+ * Wraps DER bytes as PEM with 64-character lines and `\n` breaks, as in Drillster's key files;
+ * for tests that build a key file around bytes of their own.
+ *
+ * @param label The PEM label, e.g. `PRIVATE KEY`.
+ */
 export function pem(label: string, der: Uint8Array): string {
   let binary = '';
   for (const byte of der) binary += String.fromCharCode(byte);
