@@ -177,3 +177,18 @@ describe('invalidate with a store', () => {
     ]);
   });
 });
+
+describe('clock skew', () => {
+  it('adopts the server clock to the millisecond, for tokens and for createAssertion', async () => {
+    const twoHours = 7_200_000;
+    fx.server.mock.injectFault({ dateOffsetMs: twoHours });
+    const auth = fx.auth({ clock });
+    const token = await auth.getAccessToken();
+    expect(fx.events.filter((e) => e.type === 'clock_skew')).toEqual([
+      { type: 'clock_skew', offsetMs: twoHours },
+    ]);
+    // The lifetime counts from our clock; the assertions are dated by the server's.
+    expect(token.expiresAt).toBe(now + 3_600_000);
+    expect(decodeJwt(await auth.createAssertion()).iat).toBe((now + twoHours) / 1000);
+  });
+});

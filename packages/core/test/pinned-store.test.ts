@@ -112,3 +112,28 @@ describe('a stored token’s issue time', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
   });
 });
+
+describe('a store that failed', () => {
+  it('is left alone while paused: no singleFlight, no set, the token minted directly', async () => {
+    const calls: string[] = [];
+    const cache: TokenCache = {
+      get: () => {
+        calls.push('get');
+        throw new Error('ECONNRESET');
+      },
+      set: () => {
+        calls.push('set');
+      },
+      delete: () => undefined,
+      singleFlight: async (_key, mint) => {
+        calls.push('singleFlight');
+        return mint();
+      },
+    };
+    const token = await fx.auth({ clock, cache }).getAccessToken();
+    expect(token.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(calls).toEqual(['get']);
+    expect(cacheErrors()).toMatchObject([{ type: 'cache_error', operation: 'get' }]);
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+  });
+});
