@@ -1,9 +1,74 @@
 // Pins the exact rules of src/http.ts that the behaviour tests pass through without deciding:
 // which hosts count as loopback, how a Retry-After is read, which URLs are refused and with
 // which code. Found by mutation testing (`pnpm mutation`).
-import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../src/errors.js';
-import { isLoopback, parseRetryAfter, requireSecureUrl } from '../src/http.js';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigurationError, DrillsterAuthError, ResponseTooLargeError } from '../src/errors.js';
+import {
+  createHttpClient,
+  isLoopback,
+  MAX_JSON_BYTES,
+  parseRetryAfter,
+  requireSecureUrl,
+} from '../src/http.js';
+
+const closers: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** A server that answers every request with `answer`; its URL has a query string. */
+async function serve(answer: (res: ServerResponse) => void): Promise<string> {
+  const server = createServer((_req, res) => answer(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+}
+
+async function failure(promise: Promise<unknown>): Promise<DrillsterAuthError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DrillsterAuthError);
+  return error as DrillsterAuthError;
+}
+
+describe('request errors', () => {
+  it('name the URL without its query, the limit, the status and the timeout', async () => {
+    const big = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('x'.repeat(MAX_JSON_BYTES + 1));
+    });
+    const tooLarge = await failure(
+      createHttpClient({ timeout: 5000 }).request(`${big}?secret=q`, { method: 'GET' }, undefined),
+    );
+    expect(tooLarge).toBeInstanceOf(ResponseTooLargeError);
+    expect(tooLarge).toMatchObject({ status: 200, limit: MAX_JSON_BYTES });
+    expect(tooLarge.message).toBe(
+      `${big} answered with more than ${MAX_JSON_BYTES} bytes (HTTP 200)`,
+    );
+
+    const silent = await serve(() => {});
+    const timeout = await failure(
+      createHttpClient({ timeout: 50 }).request(`${silent}?secret=q`, { method: 'GET' }, undefined),
+    );
+    expect([timeout.code, timeout.message]).toEqual([
+      'ERR_TIMEOUT',
+      `${silent} did not answer within 50 ms`,
+    ]);
+  });
+});
 
 describe('isLoopback', () => {
   it('is localhost, [::1] and 127.0.0.0/8 written as four numbers, nothing else', () => {
