@@ -26,9 +26,10 @@ beforeAll(async () => {
   server = await startMockDrillster();
   // Short-lived tokens, so the entries these tests leave in Redis expire soon.
   server.mock.setTokenLifetime(120);
-  const account = await server.mock.createServiceAccount();
+  const provisioned = await server.provision();
+  const { account } = provisioned;
   privateKey = account.keyFile.privateKey;
-  client = server.mock.registerClient();
+  client = provisioned.client;
   dir = await tempDir();
   env = {
     DRILLSTER_KEY_FILE: await dir.file('key.json', account.keyFileJson),

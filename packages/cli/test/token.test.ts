@@ -27,9 +27,7 @@ let secrets: string[];
 
 beforeAll(async () => {
   server = await startMockDrillster();
-  account = await server.mock.createServiceAccount();
-  client = server.mock.registerClient();
-  user = server.mock.addManagedUser(account.serviceAccountId);
+  ({ account, client, managedUser: user } = await server.provision());
   dir = await tempDir();
   keyFile = await dir.file('key.json', account.keyFileJson);
   secretFile = await dir.file('client-secret', `${client.clientSecret}\n`);

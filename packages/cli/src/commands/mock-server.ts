@@ -71,9 +71,7 @@ Example:
     });
     const directory = await mkdtemp(join(tmpdir(), 'drillster-auth-mock-'));
     try {
-      const account = await server.mock.createServiceAccount();
-      const client = server.mock.registerClient();
-      const user = server.mock.addManagedUser(account.serviceAccountId);
+      const { account, client, managedUser: user } = await server.provision();
       const keyFile = join(directory, 'service-account.json');
       await writeFile(keyFile, account.keyFileJson, { mode: 0o600 });
       const origin = reachableOrigin(server.url);
