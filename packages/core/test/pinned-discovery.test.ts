@@ -145,4 +145,19 @@ describe('discoverTokenEndpoint', () => {
     );
     expect(server.mock.stats.metadataRequests).toBe(4);
   });
+
+  it('reads a Retry-After date against the clock it was given', async () => {
+    const server = await startMockDrillster();
+    closers.push(() => server.close());
+    const T = Date.UTC(2030, 0, 1, 12);
+    server.mock.injectFault({
+      endpoint: 'metadata',
+      status: 503,
+      retryAfter: new Date(T + 20_000).toUTCString(),
+    });
+    const error = await discoverTokenEndpoint(http, server.issuer, { clock: () => T }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ERR_DISCOVERY', status: 503, retryAfter: 20 });
+  });
 });
