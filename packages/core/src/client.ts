@@ -1,33 +1,29 @@
-import { AccessToken, authorizationHeader } from './access-token.js';
-import { MAX_ASSERTION_LIFETIME, signAssertion } from './assertion.js';
-import { isSaneCachedToken } from './cache/serialize.js';
-import type { CachedToken, TokenCache } from './cache/types.js';
-import { DEFAULT_ISSUER, discoverTokenEndpoint } from './discovery.js';
-import {
-  AbortError,
-  ConfigurationError,
-  DrillsterAuthError,
-  TokenEndpointError,
-} from './errors.js';
+import { abortable, abortError } from './abort.js';
+import { type AccessToken, authorizationHeader } from './access-token.js';
+import type { TokenCache } from './cache/types.js';
+import { parseClientOptions } from './client-options.js';
+import { discoverTokenEndpoint } from './discovery.js';
+import { AbortError, ConfigurationError, DrillsterAuthError } from './errors.js';
 import type { DrillsterAuthEvent, DrillsterAuthEventListener } from './events.js';
-import { createHttpClient, type HttpClient, requireSecureUrl } from './http.js';
-import {
-  parseServiceAccountKey,
-  type ServiceAccountKey,
-  type ServiceAccountKeyFile,
-} from './key-file.js';
+import { createHttpClient, type HttpClient } from './http.js';
+import type { ServiceAccountKey, ServiceAccountKeyFile } from './key-file.js';
+import { Minter } from './minting.js';
 import { denoInspect, nodeInspect, REDACTED } from './redact.js';
+import type { RetryOptions, RetryPolicy } from './retry.js';
+import { SharedStore } from './shared-store.js';
 import {
-  backoffDelay,
-  isRetryable,
-  type RetryOptions,
-  type RetryPolicy,
-  retryDelay,
-  retryPolicy,
-  sleep,
-} from './retry.js';
-import { exchangeAssertion, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
-import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
+  backOff,
+  emptySlot,
+  evict,
+  type FetchMode,
+  type Filled,
+  fillSlot,
+  lasts,
+  MAX_LIFETIME_SECONDS,
+  type Slot,
+  type SlotTiming,
+} from './token-slots.js';
+import { numberOption, textOption } from './validate.js';
 
 /** Options of {@link createDrillsterAuth}. */
 export interface DrillsterAuthOptions {
@@ -100,52 +96,6 @@ export interface GetAccessTokenOptions {
   signal?: AbortSignal;
 }
 
-/** The clock must differ this much from the server's before assertions are corrected. */
-const SKEW_TOLERANCE_MS = 30_000;
-
-/** A stored token issued this far in our future comes from a clock we do not trust. */
-const MAX_FUTURE_ISSUE_MS = 5 * 60_000;
-
-/**
- * Backoff between failed background refreshes: full jitter, from 1 s doubling to at most 60 s.
- * Each attempt already made its own retries; this spaces out the attempts that cache hits start.
- */
-const BACKGROUND_BACKOFF_BASE_MS = 1000;
-const BACKGROUND_BACKOFF_MAX_MS = 60_000;
-
-/** Largest `minValidity`, refresh window and margin, in seconds: the longest token lifetime believed. */
-const MAX_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME;
-
-interface Slot {
-  token: AccessToken | undefined;
-  /** From here on, a hit also starts a background refresh; pushed back after a failed one. */
-  refreshAt: number;
-  /** From here on, the token is not served. */
-  staleAt: number;
-  /** Lifetime of `token`, in milliseconds. */
-  lifetime: number;
-  inflight: Promise<Filled> | undefined;
-  inflightMode: FetchMode | undefined;
-  /** Set by each hit, cleared by the eviction sweep: a used slot gets a second chance. */
-  used: boolean;
-  /** Background refreshes that failed in a row, for the backoff between them. */
-  failures: number;
-}
-
-/** What a fetch put into its slot. */
-interface Filled {
-  token: AccessToken;
-  /** Lifetime of `token`, in milliseconds. */
-  lifetime: number;
-  /** Minted by this fetch, not read from the shared store: no newer token is to be had. */
-  minted: boolean;
-  /** The `minValidity` (milliseconds) the fetch was made for: its callers need not check again. */
-  minValidity: number;
-}
-
-/** `force` skips the shared cache; `background` replaces a token that is still being served. */
-type FetchMode = 'normal' | 'force' | 'background';
-
 /**
  * Gets, caches and refreshes Drillster access tokens for a service account and the users it
  * manages. Concurrent callers share one token request; a cached token costs a map lookup.
@@ -157,87 +107,62 @@ export class DrillsterAuth {
   /** The service account's id: the subject when none is given. */
   readonly #ownSubject: string;
   readonly #clientId: string;
-  readonly #clientSecret: string;
   readonly #issuer: string;
   #tokenEndpoint: Promise<string> | undefined;
   #tokenEndpointUrl: string | undefined;
-  readonly #cache: TokenCache | undefined;
+  readonly #store: SharedStore | undefined;
   readonly #slots = new Map<string, Slot>();
   readonly #maxSubjects: number;
-  readonly #assertionLifetime: number;
-  readonly #windowMs: number;
-  readonly #windowRatio: number;
-  readonly #marginMs: number;
-  readonly #defaultExpiresIn: number;
+  readonly #timing: SlotTiming;
   readonly #retry: RetryPolicy;
   readonly #http: HttpClient;
+  readonly #minter: Minter;
   readonly #clock: () => number;
   readonly #onEvent: DrillsterAuthEventListener | undefined;
   readonly #closed = new AbortController();
-  #clockOffset = 0;
-  readonly #cachePause: number;
-  /** After a failure of the shared store, it is skipped until this time. */
-  #storeResumesAt = 0;
 
   constructor(options: DrillsterAuthOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'DrillsterAuth needs an options object');
+    const config = parseClientOptions(options);
+    this.#key = config.key;
+    this.#ownSubject = config.key.serviceAccountId;
+    this.#clientId = config.clientId;
+    this.#issuer = config.issuer;
+    this.#tokenEndpointUrl = config.tokenEndpoint;
+    if (config.tokenEndpoint !== undefined) {
+      this.#tokenEndpoint = Promise.resolve(config.tokenEndpoint);
     }
-    this.#key = parseServiceAccountKey(options.key);
-    this.#ownSubject = this.#key.serviceAccountId;
-    this.#clientId = textOption(options.clientId, 'clientId');
-    this.#clientSecret = textOption(options.clientSecret, 'clientSecret');
-    this.#issuer = options.issuer ?? DEFAULT_ISSUER;
-    requireSecureUrl(this.#issuer, 'issuer');
-    if (options.tokenEndpoint !== undefined) {
-      this.#tokenEndpointUrl = requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint').href;
-      this.#tokenEndpoint = Promise.resolve(this.#tokenEndpointUrl);
-    }
-    this.#cache = options.cache;
-    this.#cachePause = numberOption(options.cacheFailurePause, 'cacheFailurePause', {
-      default: 5000,
-      min: 0,
-      max: MAX_TIMER_DELAY,
-    });
-    this.#maxSubjects = numberOption(options.maxSubjects, 'maxSubjects', {
-      default: 1000,
-      min: 1,
-      max: Number.MAX_SAFE_INTEGER,
-      integer: true,
-    });
-    this.#assertionLifetime = numberOption(options.assertionLifetime, 'assertionLifetime', {
-      default: 300,
-      min: 1,
-      max: MAX_ASSERTION_LIFETIME,
-      integer: true,
-    });
-    const seconds = (value: number | undefined, name: string, fallback: number) =>
-      numberOption(value, name, { default: fallback, min: 0, max: MAX_LIFETIME_SECONDS });
-    this.#windowMs = seconds(options.refresh?.windowSeconds, 'refresh.windowSeconds', 300) * 1000;
-    this.#windowRatio = numberOption(options.refresh?.windowRatio, 'refresh.windowRatio', {
-      default: 0.1,
-      min: 0,
-      max: 1,
-    });
-    this.#marginMs =
-      seconds(options.refresh?.expiryMarginSeconds, 'refresh.expiryMarginSeconds', 30) * 1000;
-    this.#defaultExpiresIn = numberOption(options.defaultExpiresIn, 'defaultExpiresIn', {
-      default: 300,
-      min: 1,
-      max: MAX_LIFETIME_SECONDS,
-    });
-    this.#retry = retryPolicy(options.retry);
+    this.#maxSubjects = config.maxSubjects;
+    this.#timing = config.timing;
+    this.#retry = config.retry;
     this.#http = createHttpClient({
-      timeout: numberOption(options.timeout, 'timeout', {
-        default: 10_000,
-        min: 1,
-        max: MAX_TIMER_DELAY,
-        integer: true,
-      }),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      timeout: config.timeout,
+      ...(config.fetch ? { fetch: config.fetch } : {}),
     });
-    this.#clock = optionalFunction(options.clock, 'clock') ?? Date.now;
-    this.#onEvent = optionalFunction(options.onEvent, 'onEvent');
+    this.#clock = config.clock;
+    this.#onEvent = config.onEvent;
+    const emit = (event: DrillsterAuthEvent) => this.#emit(event);
+    this.#store =
+      config.cache === undefined
+        ? undefined
+        : new SharedStore(
+            config.cache,
+            config.cacheFailurePause,
+            config.timing,
+            config.clock,
+            emit,
+          );
+    this.#minter = new Minter({
+      key: config.key,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      assertionLifetime: config.assertionLifetime,
+      defaultExpiresIn: config.defaultExpiresIn,
+      retry: config.retry,
+      http: this.#http,
+      clock: config.clock,
+      emit,
+      closed: this.#closed.signal,
+    });
   }
 
   /** The service account's id. */
@@ -282,8 +207,8 @@ export class DrillsterAuth {
     ) {
       slot.token = undefined;
     }
-    const cache = this.#cache;
-    if (cache === undefined) return;
+    const store = this.#store;
+    if (store === undefined) return;
     let endpoint = this.#tokenEndpointUrl;
     if (endpoint === undefined) {
       try {
@@ -294,10 +219,10 @@ export class DrillsterAuth {
     }
     const key = this.#cacheKey(name, endpoint);
     if (expected !== undefined) {
-      const stored = await this.#cacheCall('get', () => cache.get(key));
+      const stored = await store.call('get', () => store.cache.get(key));
       if (stored?.accessToken !== expected) return;
     }
-    await this.#cacheCall('delete', () => cache.delete(key));
+    await store.call('delete', () => store.cache.delete(key));
   }
 
   /**
@@ -308,12 +233,7 @@ export class DrillsterAuth {
    */
   async createAssertion(options?: { subject?: string; signal?: AbortSignal }): Promise<string> {
     const subject = this.#subject(options?.subject);
-    return signAssertion(this.#key, {
-      audience: await this.getTokenEndpoint(options),
-      subject,
-      lifetime: this.#assertionLifetime,
-      now: this.#clock() + this.#clockOffset,
-    });
+    return this.#minter.assertion(await this.getTokenEndpoint(options), subject);
   }
 
   /** The token endpoint in use, discovering it from the issuer's metadata if needed. */
@@ -404,31 +324,6 @@ export class DrillsterAuth {
     return subject === undefined ? this.#ownSubject : textOption(subject, 'subject');
   }
 
-  /**
-   * Makes room for a new slot, a CLOCK (second chance) sweep from the oldest end of the map: a
-   * slot with a request in flight is never dropped (nor, so, the new one, whose request has
-   * started); an idle slot whose token is stale or gone, or that no hit used since the sweep last
-   * passed it, is dropped at once; a used one is moved to the back with its mark cleared. Every
-   * move is paid for by an earlier hit, so this is O(1) amortised, and the hit path only sets a
-   * flag. The sweep gives up after two rounds (every slot in flight): the map then holds more
-   * than `maxSubjects` until those requests end.
-   */
-  #evict(): void {
-    const now = this.#clock();
-    let budget = 2 * this.#slots.size;
-    for (const [subject, slot] of this.#slots) {
-      if (this.#slots.size <= this.#maxSubjects || budget-- === 0) return;
-      this.#slots.delete(subject);
-      if (
-        slot.inflight !== undefined ||
-        (slot.used && slot.token !== undefined && now < slot.staleAt)
-      ) {
-        slot.used = false;
-        this.#slots.set(subject, slot);
-      }
-    }
-  }
-
   async #fetchShared(options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
     const subject = this.#subject(options?.subject);
     const minValidity =
@@ -477,16 +372,7 @@ export class DrillsterAuth {
     let slot = this.#slots.get(subject);
     const created = slot === undefined;
     if (slot === undefined) {
-      slot = {
-        token: undefined,
-        refreshAt: 0,
-        staleAt: 0,
-        lifetime: 0,
-        inflight: undefined,
-        inflightMode: undefined,
-        used: false,
-        failures: 0,
-      };
+      slot = emptySlot();
       this.#slots.set(subject, slot);
     }
     let inflight = slot.inflight;
@@ -494,7 +380,9 @@ export class DrillsterAuth {
       inflight = this.#startFetch(subject, slot, mode, minValidity);
     }
     // Only now, with the new slot's request in flight, so that it cannot be the one dropped.
-    if (created && this.#slots.size > this.#maxSubjects) this.#evict();
+    if (created && this.#slots.size > this.#maxSubjects) {
+      evict(this.#slots, this.#maxSubjects, this.#clock());
+    }
     return signal ? abortable(inflight, signal) : inflight;
   }
 
@@ -526,14 +414,15 @@ export class DrillsterAuth {
   async #fetch(subject: string, slot: Slot, mode: FetchMode, minValidity: number): Promise<Filled> {
     const background = mode === 'background';
     const replacing = slot.token;
+    const timing = this.#timing;
     try {
       const endpoint = await this.#endpoint();
-      const cache = this.#storePaused() ? undefined : this.#cache;
-      if (!cache) return this.#fill(slot, await this.#mint(subject, background), true, minValidity);
+      const mint = () => this.#minter.mint(endpoint, subject, background);
+      const store = this.#store?.paused() === false ? this.#store : undefined;
+      if (!store) return fillSlot(slot, timing, await mint(), true, minValidity);
       const key = this.#cacheKey(subject, endpoint);
       if (mode === 'force') {
-        const minted = await this.#mintAndStore(cache, key, subject, false);
-        return this.#fill(slot, minted, true, minValidity);
+        return fillSlot(slot, timing, await store.mintAndStore(key, mint), true, minValidity);
       }
       const minExpiresAt =
         background && replacing
@@ -541,20 +430,18 @@ export class DrillsterAuth {
           : minValidity > 0
             ? this.#clock() + minValidity
             : 0;
-      const cached = await this.#cacheCall('get', () => cache.get(key));
-      if (cached !== undefined && this.#usable(cached, subject, minExpiresAt)) {
+      const cached = await store.call('get', () => store.cache.get(key));
+      if (cached !== undefined && store.usable(cached, subject, minExpiresAt)) {
         this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'store' });
-        return this.#fill(slot, cached, false, minValidity);
+        return fillSlot(slot, timing, cached, false, minValidity);
       }
-      if (this.#storePaused()) {
-        return this.#fill(slot, await this.#mint(subject, background), true, minValidity);
-      }
-      const shared = await this.#mintShared(cache, key, subject, background, minExpiresAt);
-      return this.#fill(slot, shared.token, shared.minted, minValidity);
+      if (store.paused()) return fillSlot(slot, timing, await mint(), true, minValidity);
+      const shared = await store.mintShared(key, subject, mint, minExpiresAt, this.#closed.signal);
+      return fillSlot(slot, timing, shared.token, shared.minted, minValidity);
     } catch (error) {
       const failure = asAuthError(error);
       const retryAt =
-        background && slot.token === replacing ? this.#backOff(slot, failure) : undefined;
+        background && slot.token === replacing ? backOff(slot, failure, this.#clock()) : undefined;
       this.#emit({
         type: 'token_failed',
         subject,
@@ -564,164 +451,6 @@ export class DrillsterAuth {
       });
       throw failure;
     }
-  }
-
-  /**
-   * After a failed background refresh, holds the next one back (full jitter, doubling, capped;
-   * the server's `Retry-After` when it sent one), so that cache hits do not re-fire it. Returns
-   * when the next attempt may start, or `undefined` when the token goes stale first.
-   */
-  #backOff(slot: Slot, error: DrillsterAuthError): number | undefined {
-    slot.failures += 1;
-    const delay =
-      error instanceof TokenEndpointError && error.retryAfter !== undefined
-        ? error.retryAfter * 1000
-        : // At least 1 ms: a failure must not re-fire within the same millisecond.
-          1 + backoffDelay(slot.failures, BACKGROUND_BACKOFF_BASE_MS, BACKGROUND_BACKOFF_MAX_MS);
-    const retryAt = this.#clock() + delay;
-    slot.refreshAt = retryAt;
-    return retryAt < slot.staleAt ? retryAt : undefined;
-  }
-
-  async #mintAndStore(
-    cache: TokenCache,
-    key: string,
-    subject: string,
-    background: boolean,
-  ): Promise<CachedToken> {
-    const token = await this.#mint(subject, background);
-    if (!this.#storePaused()) await this.#cacheCall('set', () => cache.set(key, token));
-    return token;
-  }
-
-  /**
-   * Mints through the store's cross-process single flight when it has one. `minted` says
-   * whether the token is the one this process minted (not another process's).
-   */
-  async #mintShared(
-    cache: TokenCache,
-    key: string,
-    subject: string,
-    background: boolean,
-    minExpiresAt: number,
-  ): Promise<{ token: CachedToken; minted: boolean }> {
-    let minted: Promise<CachedToken> | undefined;
-    const mintOnce = () => {
-      minted ??= this.#mintAndStore(cache, key, subject, background);
-      return minted;
-    };
-    const ours = async () => ({ token: await mintOnce(), minted: true });
-    if (!cache.singleFlight) return ours();
-    try {
-      const token = await cache.singleFlight(key, mintOnce, {
-        signal: this.#closed.signal,
-        minExpiresAt,
-      });
-      if (minted !== undefined && token === (await minted.catch(() => undefined))) {
-        return { token, minted: true };
-      }
-      return this.#usable(token, subject, minExpiresAt) ? { token, minted: false } : ours();
-    } catch (error) {
-      // Our own mint's failure is the answer; the store's failure is not.
-      if (!minted) this.#storeFailed('singleFlight', error);
-      return ours();
-    }
-  }
-
-  /**
-   * Whether a token from the shared cache may be served: well-formed (a `b64token`, sane times:
-   * issued at most 5 minutes in our future, living at most 24 h), for this subject, new enough,
-   * and not about to expire. A store is outside our process: any of this may be wrong in it.
-   */
-  #usable(token: CachedToken, subject: string, minExpiresAt: number): boolean {
-    const now = this.#clock();
-    return (
-      isSaneCachedToken(token) &&
-      token.subject === subject &&
-      token.issuedAt <= now + MAX_FUTURE_ISSUE_MS &&
-      token.expiresAt >= minExpiresAt &&
-      token.expiresAt - this.#margin(token) > now
-    );
-  }
-
-  #fill(slot: Slot, cached: CachedToken, minted: boolean, minValidity: number): Filled {
-    const token = new AccessToken(cached.accessToken, cached.expiresAt, cached.subject);
-    const lifetime = cached.expiresAt - cached.issuedAt;
-    const window = Math.min(this.#windowMs, lifetime * this.#windowRatio);
-    slot.staleAt = cached.expiresAt - this.#margin(cached);
-    slot.refreshAt = Math.min(cached.expiresAt - window, slot.staleAt);
-    slot.lifetime = lifetime;
-    slot.failures = 0;
-    slot.token = token;
-    return { token, lifetime, minted, minValidity };
-  }
-
-  /**
-   * How long before expiry a token stops being served: `expiryMarginSeconds`, but at most half
-   * its life, so a token that lives under a minute is still cached rather than minted per call.
-   */
-  #margin(token: CachedToken): number {
-    return Math.min(this.#marginMs, (token.expiresAt - token.issuedAt) / 2);
-  }
-
-  /** Requests a new token, retrying transient failures and correcting for clock skew once. */
-  async #mint(subject: string, background: boolean): Promise<CachedToken> {
-    const endpoint = await this.#endpoint();
-    let skewCorrected = false;
-    for (let attempt = 1; ; attempt++) {
-      this.#emit({ type: 'token_requested', subject, attempt, background });
-      const started = this.#clock();
-      try {
-        const assertion = await signAssertion(this.#key, {
-          audience: endpoint,
-          subject,
-          lifetime: this.#assertionLifetime,
-          now: started + this.#clockOffset,
-        });
-        const response = await exchangeAssertion(this.#http, {
-          tokenEndpoint: endpoint,
-          clientId: this.#clientId,
-          clientSecret: this.#clientSecret,
-          assertion,
-          fallbackExpiresIn: this.#defaultExpiresIn,
-          now: started + this.#clockOffset,
-          signal: this.#closed.signal,
-        });
-        const expiresAt = Math.round(started + response.expiresIn * 1000);
-        this.#emit({
-          type: 'token_issued',
-          subject,
-          expiresAt,
-          lifetime: response.expiresIn,
-          durationMs: this.#clock() - started,
-        });
-        return { accessToken: response.accessToken, expiresAt, issuedAt: started, subject };
-      } catch (error) {
-        if (!skewCorrected && this.#correctSkew(error)) {
-          skewCorrected = true;
-          attempt--;
-          continue;
-        }
-        if (attempt >= this.#retry.attempts || !isRetryable(error)) throw error;
-        const delayMs = retryDelay(this.#retry, attempt, error);
-        if (delayMs === undefined) throw error;
-        this.#emit({ type: 'retry', subject, attempt, delayMs, error });
-        await sleep(delayMs, this.#closed.signal);
-      }
-    }
-  }
-
-  /** On `invalid_grant`, adopts the server's clock when its `Date` is far from ours. */
-  #correctSkew(error: unknown): boolean {
-    if (!(error instanceof TokenEndpointError) || error.error !== 'invalid_grant') return false;
-    const date = error.response.headers.get('date');
-    const serverNow = date === null ? Number.NaN : Date.parse(date);
-    if (Number.isNaN(serverNow)) return false;
-    const offset = serverNow - this.#clock();
-    if (Math.abs(offset - this.#clockOffset) <= SKEW_TOLERANCE_MS) return false;
-    this.#clockOffset = offset;
-    this.#emit({ type: 'clock_skew', offsetMs: offset });
-    return true;
   }
 
   /** The token endpoint, discovered once for all callers (so one caller's abort cannot fail the others'). */
@@ -749,28 +478,6 @@ export class DrillsterAuth {
   #cacheKey(subject: string, endpoint = this.#tokenEndpointUrl): string {
     return `drillster-auth:v1:${endpoint}|${this.#clientId}|${this.#key.serviceAccountId}|${this.#key.keyId}|${subject}`;
   }
-
-  async #cacheCall<T>(
-    operation: 'get' | 'set' | 'delete',
-    call: () => T | Promise<T>,
-  ): Promise<T | undefined> {
-    try {
-      return await call();
-    } catch (error) {
-      this.#storeFailed(operation, error);
-      return undefined;
-    }
-  }
-
-  #storePaused(): boolean {
-    return this.#clock() < this.#storeResumesAt;
-  }
-
-  /** Reports a failure of the shared store and leaves it alone for a while, so an outage costs one timeout, not one per token. */
-  #storeFailed(operation: 'get' | 'set' | 'delete' | 'singleFlight', error: unknown): void {
-    this.#storeResumesAt = this.#clock() + this.#cachePause;
-    this.#emit({ type: 'cache_error', operation, error });
-  }
 }
 
 /**
@@ -780,26 +487,6 @@ export class DrillsterAuth {
  */
 export function createDrillsterAuth(options: DrillsterAuthOptions): DrillsterAuth {
   return new DrillsterAuth(options);
-}
-
-function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new ConfigurationError('ERR_INVALID_OPTIONS', `${name} must be a function`);
-  }
-  return value;
-}
-
-/**
- * Whether `token` is valid for `minValidity` seconds more. `false` for an invalid `minValidity`
- * too, so that the call misses and the slow path refuses it with the option's name.
- */
-function lasts(token: AccessToken, minValidity: number, now: number): boolean {
-  return (
-    typeof minValidity === 'number' &&
-    minValidity >= 0 &&
-    minValidity <= MAX_LIFETIME_SECONDS &&
-    token.expiresAt - now >= minValidity * 1000
-  );
 }
 
 function minValidityTooLong(minValidity: number, lifetime: number): ConfigurationError {
@@ -813,28 +500,5 @@ function asAuthError(error: unknown): DrillsterAuthError {
   if (error instanceof DrillsterAuthError) return error;
   return new DrillsterAuthError('ERR_UNEXPECTED', 'Getting an access token failed unexpectedly', {
     cause: error,
-  });
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function abortError(signal: AbortSignal): AbortError {
-  return new AbortError('ERR_ABORTED', 'Waiting for the access token was aborted', {
-    cause: signal.reason,
   });
 }

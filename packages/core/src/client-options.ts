@@ -1,0 +1,123 @@
+import { MAX_ASSERTION_LIFETIME } from './assertion.js';
+import type { TokenCache } from './cache/types.js';
+import type { DrillsterAuthOptions } from './client.js';
+import { DEFAULT_ISSUER } from './discovery.js';
+import { ConfigurationError } from './errors.js';
+import type { DrillsterAuthEventListener } from './events.js';
+import { requireSecureUrl } from './http.js';
+import { parseServiceAccountKey, type ServiceAccountKey } from './key-file.js';
+import { type RetryPolicy, retryPolicy } from './retry.js';
+import { MAX_LIFETIME_SECONDS, type SlotTiming } from './token-slots.js';
+import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
+
+/** {@link DrillsterAuthOptions} checked, with every default filled in and every time in milliseconds. */
+export interface ClientConfig {
+  key: ServiceAccountKey;
+  clientId: string;
+  clientSecret: string;
+  issuer: string;
+  /** The `tokenEndpoint` option, checked; `undefined` to discover it. */
+  tokenEndpoint: string | undefined;
+  cache: TokenCache | undefined;
+  /** Milliseconds. */
+  cacheFailurePause: number;
+  maxSubjects: number;
+  /** Seconds. */
+  assertionLifetime: number;
+  timing: SlotTiming;
+  /** Seconds. */
+  defaultExpiresIn: number;
+  /** Milliseconds. */
+  timeout: number;
+  retry: RetryPolicy;
+  fetch: typeof fetch | undefined;
+  clock: () => number;
+  onEvent: DrillsterAuthEventListener | undefined;
+}
+
+/**
+ * Checks the client's options and fills in the defaults (each documented on
+ * {@link DrillsterAuthOptions}).
+ *
+ * @throws {KeyFileError} when the key is unusable; {@link ConfigurationError} for other options.
+ */
+export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'DrillsterAuth needs an options object');
+  }
+  const key = parseServiceAccountKey(options.key);
+  const clientId = textOption(options.clientId, 'clientId');
+  const clientSecret = textOption(options.clientSecret, 'clientSecret');
+  const issuer = options.issuer ?? DEFAULT_ISSUER;
+  requireSecureUrl(issuer, 'issuer');
+  const tokenEndpoint =
+    options.tokenEndpoint === undefined
+      ? undefined
+      : requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint').href;
+  const cacheFailurePause = numberOption(options.cacheFailurePause, 'cacheFailurePause', {
+    default: 5000,
+    min: 0,
+    max: MAX_TIMER_DELAY,
+  });
+  const maxSubjects = numberOption(options.maxSubjects, 'maxSubjects', {
+    default: 1000,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    integer: true,
+  });
+  const assertionLifetime = numberOption(options.assertionLifetime, 'assertionLifetime', {
+    default: 300,
+    min: 1,
+    max: MAX_ASSERTION_LIFETIME,
+    integer: true,
+  });
+  const seconds = (value: number | undefined, name: string, fallback: number) =>
+    numberOption(value, name, { default: fallback, min: 0, max: MAX_LIFETIME_SECONDS });
+  const windowMs = seconds(options.refresh?.windowSeconds, 'refresh.windowSeconds', 300) * 1000;
+  const windowRatio = numberOption(options.refresh?.windowRatio, 'refresh.windowRatio', {
+    default: 0.1,
+    min: 0,
+    max: 1,
+  });
+  const marginMs =
+    seconds(options.refresh?.expiryMarginSeconds, 'refresh.expiryMarginSeconds', 30) * 1000;
+  const defaultExpiresIn = numberOption(options.defaultExpiresIn, 'defaultExpiresIn', {
+    default: 300,
+    min: 1,
+    max: MAX_LIFETIME_SECONDS,
+  });
+  const retry = retryPolicy(options.retry);
+  const timeout = numberOption(options.timeout, 'timeout', {
+    default: 10_000,
+    min: 1,
+    max: MAX_TIMER_DELAY,
+    integer: true,
+  });
+  const clock = optionalFunction(options.clock, 'clock') ?? Date.now;
+  const onEvent = optionalFunction(options.onEvent, 'onEvent');
+  return {
+    key,
+    clientId,
+    clientSecret,
+    issuer,
+    tokenEndpoint,
+    cache: options.cache,
+    cacheFailurePause,
+    maxSubjects,
+    assertionLifetime,
+    timing: { windowMs, windowRatio, marginMs },
+    defaultExpiresIn,
+    timeout,
+    retry,
+    fetch: options.fetch,
+    clock,
+    onEvent,
+  };
+}
+
+function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', `${name} must be a function`);
+  }
+  return value;
+}
