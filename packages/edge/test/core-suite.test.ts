@@ -28,9 +28,7 @@ const bundles: Record<string, string> = {};
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'drillster-core-suite-'));
   server = await startMockDrillster();
-  const account = await server.mock.createServiceAccount();
-  const client = server.mock.registerClient();
-  const user = server.mock.addManagedUser(account.serviceAccountId);
+  const { account, client, managedUser: user } = await server.provision();
   env = {
     issuer: server.issuer,
     tokenEndpoint: server.tokenEndpoint,

@@ -33,9 +33,7 @@ const hosts: Partial<Record<Runtime, RuntimeServer>> = {};
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'drillster-edge-'));
   [server, echo] = await Promise.all([startMockDrillster(), startEchoServer()]);
-  account = await server.mock.createServiceAccount();
-  client = server.mock.registerClient();
-  user = server.mock.addManagedUser(account.serviceAccountId);
+  ({ account, client, managedUser: user } = await server.provision());
   const env: TestEnv = {
     issuer: server.issuer,
     apiBaseUrl: server.apiBaseUrl,

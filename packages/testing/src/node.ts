@@ -11,6 +11,7 @@ import type {
 
 export * from './index.js';
 export { expectNoLeaks, findLeaks, secretForms } from './leaks.js';
+export { type RunningWorkerd, type StartWorkerdOptions, startWorkerd } from './workerd.js';
 
 /** Options for {@link startMockDrillster}. */
 export interface StartMockDrillsterOptions extends MockDrillsterOptions {

@@ -2,13 +2,12 @@
  * Runs the Worker of `worker.ts` in Cloudflare's own runtime (workerd, from npm) with Node
  * compatibility off, and calls it once.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { startWorkerd } from '@drillster-auth/testing/node';
 import { build } from 'esbuild';
 import type { ExampleEnvironment, ExampleReport } from '../shared/environment.js';
 
@@ -37,9 +36,12 @@ export async function workerExample(environment: ExampleEnvironment): Promise<Ex
       ...(environment.auth.issuer ? { DRILLSTER_ISSUER: environment.auth.issuer } : {}),
     };
     await writeFile(join(dir, 'config.capnp'), capnpConfig(bindings), { mode: 0o600 });
-    const { port, stop } = await startWorkerd(dir);
+    const worker = await startWorkerd({
+      binary: join(require.resolve('workerd/package.json'), '..', 'bin', 'workerd'),
+      config: join(dir, 'config.capnp'),
+    });
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/`);
+      const response = await fetch(`${worker.url}/`);
       const body = (await response.json()) as {
         subject: string;
         apiStatus: number;
@@ -54,7 +56,7 @@ export async function workerExample(environment: ExampleEnvironment): Promise<Ex
         detail: `Worker GET /user → ${body.user ?? 'unknown'}; Node compatibility ${body.nodeCompat ? 'ON (unexpected)' : 'off'}`,
       };
     } finally {
-      await stop();
+      await worker.close();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -84,47 +86,4 @@ const worker :Workerd.Worker = (
   ],
 );
 `;
-}
-
-/** Starts workerd and learns its port through --control-fd, so there is no port race. */
-async function startWorkerd(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const bin = join(require.resolve('workerd/package.json'), '..', 'bin', 'workerd');
-  const child = spawn(bin, ['serve', join(dir, 'config.capnp'), '--control-fd=3'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    const control = child.stdio[3] as Readable;
-    control.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          const message = JSON.parse(line) as { event?: string; socket?: string; port?: number };
-          if (message.event === 'listen' && message.socket === 'http' && message.port)
-            resolve(message.port);
-        } catch {
-          // A partial line; the rest comes with the next chunk.
-        }
-      }
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`workerd exited with ${code}: ${stderr.trim()}`)),
-    );
-    setTimeout(() => reject(new Error(`workerd did not start: ${stderr.trim()}`)), 15_000).unref();
-  }).catch(async (error: unknown) => {
-    await stop();
-    throw error;
-  });
-  return { port, stop };
 }

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
 
 /**
  * The variable that carries a runner's JSON input. Not an argument: arguments show in `ps`, and
@@ -24,20 +23,19 @@ export interface RuntimeServer {
 
 const START_TIMEOUT_MS = 15_000;
 
-/** Spawns `command` and resolves with the first line `readFrom` yields that parses as JSON with a numeric `port`. */
+/** Spawns `command` and resolves with the first line of its stdout that parses as JSON with a numeric `port`. */
 export async function spawnServer(
   command: string,
   args: string[],
   options: {
     /** Extra environment variables. */
     env?: Record<string, string>;
-    readFrom?: (child: ChildProcess) => Readable;
-    extraFds?: number;
   } = {},
 ): Promise<RuntimeServer> {
-  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
-  for (let i = 0; i < (options.extraFds ?? 0); i++) stdio.push('pipe');
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let errors = '';
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -46,7 +44,6 @@ export async function spawnServer(
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const source = options.readFrom ? options.readFrom(child) : child.stdout!;
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(
@@ -60,7 +57,7 @@ export async function spawnServer(
     };
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`exited with ${code} before listening`)));
-    source.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       for (const line of buffered.split('\n')) {
         try {

@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { type RuntimeServer, spawnServer } from './process.js';
+import { startWorkerd as serve } from '@drillster-auth/testing/node';
+import type { RuntimeServer } from './process.js';
 
 // The npm package's main module names the binary and the newest compatibility date it supports.
 const { default: workerd, compatibilityDate } = createRequire(import.meta.url)('workerd') as {
@@ -40,10 +40,7 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RuntimeServ
     .replace('$COMPATIBILITY_DATE', compatibilityDate);
   const configPath = join(dir, `${basename(options.bundle, '.js')}.capnp`);
   await writeFile(configPath, config);
-  const server = await spawnServer(workerd, ['serve', configPath, '--control-fd=3'], {
-    extraFds: 1,
-    readFrom: (child) => child.stdio[3] as Readable,
-  });
+  const server = await serve({ binary: workerd, config: configPath });
   return {
     ...server,
     async close() {
