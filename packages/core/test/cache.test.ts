@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type CachedToken,
   type DrillsterAuthEvent,
@@ -156,19 +156,17 @@ describe('a shared TokenCache', () => {
     now += 57 * 60_000; // inside the refresh window
     await a.getAccessToken();
     // Wait until a has stored its new token (it takes it into memory right after the store).
-    let refreshedA = original;
-    for (let i = 0; i < 200 && refreshedA.accessToken === original.accessToken; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      refreshedA = await a.getAccessToken();
-    }
+    await vi.waitFor(
+      async () => expect((await a.getAccessToken()).accessToken).not.toBe(original.accessToken),
+      { timeout: 5000, interval: 10 },
+    );
     expect(fx.server.mock.stats.tokensIssued).toBe(2);
     // b still serves the original while its background refresh finds a's newer token in the store.
     expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
-    let fromStore = original;
-    for (let i = 0; i < 100 && fromStore.accessToken === original.accessToken; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      fromStore = await b.getAccessToken();
-    }
+    await vi.waitFor(
+      async () => expect((await b.getAccessToken()).accessToken).not.toBe(original.accessToken),
+      { timeout: 5000, interval: 10 },
+    );
     expect(fx.server.mock.stats.tokensIssued).toBe(2);
     const [fromA, fromB] = await Promise.all([a.getAccessToken(), b.getAccessToken()]);
     expect(fromB.accessToken).toBe(fromA.accessToken);
@@ -209,7 +207,7 @@ describe('a shared TokenCache', () => {
     const first = await auth.getAccessToken();
     now += 57 * 60_000;
     await auth.getAccessToken();
-    await waitFor(() => seen.length === 2);
+    await vi.waitFor(() => expect(seen).toHaveLength(2), { timeout: 5000, interval: 10 });
     expect(seen[0]?.minExpiresAt).toBe(0);
     expect(seen[1]?.minExpiresAt).toBe(first.expiresAt + 1);
   });
@@ -351,11 +349,3 @@ describe('tokens read from a shared store', () => {
     expect(cache.size).toBe(4);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

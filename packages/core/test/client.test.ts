@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AccessToken,
   ConfigurationError,
@@ -284,11 +284,14 @@ describe('refresh window', () => {
       const during = await Promise.all([auth.getAccessToken(), auth.getAccessToken()]);
       expect(during).toEqual([first, first]);
       // The old token is served until the one background refresh has the new one in memory.
-      let refreshed = first;
-      for (let i = 0; i < 200 && refreshed === first; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        refreshed = await auth.getAccessToken();
-      }
+      const refreshed = await vi.waitFor(
+        async () => {
+          const token = await auth.getAccessToken();
+          expect(token).not.toBe(first);
+          return token;
+        },
+        { timeout: 5000, interval: 10 },
+      );
       expect(refreshed.accessToken).not.toBe(first.accessToken);
       expect(server.server.mock.stats.tokenRequests).toBe(2);
 
@@ -311,7 +314,10 @@ describe('refresh window', () => {
       now += 57 * 60_000;
       server.server.mock.injectFault({ status: 503 });
       expect(await auth.getAccessToken()).toBe(first);
-      await vitestWaitFor(() => server.events.some((e) => e.type === 'token_failed'));
+      await vi.waitFor(
+        () => expect(server.events.some((e) => e.type === 'token_failed')).toBe(true),
+        { timeout: 5000, interval: 10 },
+      );
       expect(server.events.find((e) => e.type === 'token_failed')).toMatchObject({
         background: true,
       });
@@ -333,7 +339,10 @@ describe('refresh window', () => {
       expect(server.server.mock.stats.tokenRequests).toBe(1);
       now += 10_000; // 55 s left: inside it
       await auth.getAccessToken();
-      await vitestWaitFor(() => server.server.mock.stats.tokenRequests === 2);
+      await vi.waitFor(() => expect(server.server.mock.stats.tokenRequests).toBe(2), {
+        timeout: 5000,
+        interval: 10,
+      });
     } finally {
       await server.server.close();
     }
@@ -419,11 +428,3 @@ describe('configuration', () => {
     }
   });
 });
-
-async function vitestWaitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
