@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { vi } from 'vitest';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 const REDIS_CLI = process.env.REDIS_CLI_BIN ?? '/usr/bin/redis-cli';
@@ -108,18 +109,18 @@ export async function tempDir(label: string): Promise<{ path: string; remove(): 
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** Polls `check` every 50 ms until it returns true, failing with `what` after `timeout` ms. */
+/** `vi.waitFor` on a check that says yes or no: every 50 ms, failing with `what` after `timeout` ms. */
 export async function until(
   what: string,
   check: () => Promise<boolean>,
   timeout = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check().catch(() => false))) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout, interval: 50 },
+  );
 }
 
 /** A cluster node: a primary of ours, with its cluster node id. */
