@@ -6,7 +6,7 @@ import { createCluster as createClusterV4 } from 'redis4';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache, type RedisClient } from '../src/index.js';
 import { type RedisCluster, startRedisCluster } from './helpers/cluster.js';
-import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 import { readLoop, runFleet } from './helpers/fleet.js';
 
 type Nodes = RedisCluster['startupNodes'];
@@ -67,10 +67,10 @@ const cacheErrors = (events: DrillsterAuthEvent[]) =>
   events.filter((event) => event.type === 'cache_error');
 
 let cluster: RedisCluster;
-let drillster: TestDrillster;
+let drillster: Fixture;
 
 beforeAll(async () => {
-  [cluster, drillster] = await Promise.all([startRedisCluster(), startDrillster()]);
+  [cluster, drillster] = await Promise.all([startRedisCluster(), startFixture()]);
 }, 60_000);
 
 afterAll(async () => {
@@ -252,7 +252,7 @@ describe('the primary that owns the entry dies', () => {
       }
       // What the dying node made the libraries say reaches no event with a token or secret.
       expectNoLeaks(loop.events, {
-        clientSecret: drillster.oauthClient.clientSecret,
+        clientSecret: drillster.client.clientSecret,
         ...Object.fromEntries([...loop.tokens].map((token, index) => [`token #${index}`, token])),
       });
     } finally {

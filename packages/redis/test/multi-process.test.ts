@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKinds, REDIS_URL, type TestClient } from './helpers/clients.js';
-import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 
 const WORKERS = 8;
 const CALLERS = 50;
@@ -28,12 +28,12 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
 }
 
 describe('many processes on a cold cache', () => {
-  let drillster: TestDrillster;
+  let drillster: Fixture;
   let redis: TestClient;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    drillster = await startDrillster();
+    drillster = await startFixture();
     redis = await clientKinds[0].connect();
   });
 
@@ -90,8 +90,8 @@ describe('many processes on a cold cache', () => {
           lockTtl,
           callers: CALLERS,
           keyFile: drillster.account.keyFile,
-          clientId: drillster.oauthClient.clientId,
-          clientSecret: drillster.oauthClient.clientSecret,
+          clientId: drillster.client.clientId,
+          clientSecret: drillster.client.clientSecret,
           tokenEndpoint: drillster.server.tokenEndpoint,
         });
         return child;

@@ -4,7 +4,7 @@ import type { DrillsterAuthEvent } from '@drillster-auth/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache } from '../src/index.js';
 import { clientKinds, type TestClient } from './helpers/clients.js';
-import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
 
 const cacheErrors = (events: DrillsterAuthEvent[]) =>
@@ -21,10 +21,10 @@ function eventually(check: () => Promise<unknown>, timeout = 5_000): Promise<unk
 describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
   let server: PrivateRedis;
   let redis: TestClient;
-  let drillster: TestDrillster;
+  let drillster: Fixture;
 
   beforeAll(async () => {
-    [server, drillster] = await Promise.all([startPrivateRedis(), startDrillster()]);
+    [server, drillster] = await Promise.all([startPrivateRedis(), startFixture()]);
     redis = await connect(server.url);
   });
 

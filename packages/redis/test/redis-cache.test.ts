@@ -7,7 +7,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache, type RedisTokenCacheOptions } from '../src/index.js';
 import { clientKinds, type TestClient } from './helpers/clients.js';
-import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 
 const SECRET = 'a secret of more than sixteen bytes';
 
@@ -26,7 +26,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => {
   let redis: TestClient;
-  let drillster: TestDrillster;
+  let drillster: Fixture;
   let prefix: string;
 
   const cache = (options: Partial<RedisTokenCacheOptions> = {}) =>
@@ -36,7 +36,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
   beforeAll(async () => {
     redis = await connect();
-    drillster = await startDrillster();
+    drillster = await startFixture();
   });
 
   beforeEach(async () => {
@@ -99,7 +99,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     for (const key of keys) {
       expect(key).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}[0-9a-f]{64}$`));
       for (const id of [
-        drillster.oauthClient.clientId,
+        drillster.client.clientId,
         drillster.account.serviceAccountId,
         drillster.account.keyId,
         user.userId,

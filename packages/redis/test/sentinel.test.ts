@@ -3,7 +3,7 @@ import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisTokenCache } from '../src/index.js';
-import { startDrillster, type TestDrillster, uniquePrefix } from './helpers/drillster.js';
+import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 import { readLoop, runFleet } from './helpers/fleet.js';
 import { MASTER_NAME, type RedisSentinel, startRedisSentinel } from './helpers/sentinel.js';
 
@@ -11,10 +11,10 @@ const cacheErrors = (events: DrillsterAuthEvent[]) =>
   events.filter((event) => event.type === 'cache_error');
 
 let setup: RedisSentinel;
-let drillster: TestDrillster;
+let drillster: Fixture;
 
 beforeAll(async () => {
-  [setup, drillster] = await Promise.all([startRedisSentinel(), startDrillster()]);
+  [setup, drillster] = await Promise.all([startRedisSentinel(), startFixture()]);
 }, 60_000);
 
 afterAll(async () => {
@@ -80,7 +80,7 @@ describe('a Sentinel-managed primary with ioredis', () => {
       expect(cacheErrors(loop.events).length).toBeGreaterThan(0);
       expect(loop.tokens.has(minted)).toBe(true);
       expectNoLeaks(loop.events, {
-        clientSecret: drillster.oauthClient.clientSecret,
+        clientSecret: drillster.client.clientSecret,
         ...Object.fromEntries([...loop.tokens].map((token, index) => [`token #${index}`, token])),
       });
 

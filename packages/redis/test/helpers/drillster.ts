@@ -11,11 +11,11 @@ import {
   startMockDrillster,
 } from '@drillster-auth/testing/node';
 
-/** A mock Drillster with one service account and one registered client. */
-export interface TestDrillster {
+/** The shared fixture shape: the mock Drillster (`server`) and what its `provision()` made. */
+export interface Fixture {
   server: RunningMockDrillster;
   account: MockServiceAccount;
-  oauthClient: MockClient;
+  client: MockClient;
   /** A client for the account; its events land in `events`. */
   auth(options?: Partial<DrillsterAuthOptions>): {
     auth: DrillsterAuth;
@@ -23,13 +23,13 @@ export interface TestDrillster {
   };
 }
 
-export async function startDrillster(): Promise<TestDrillster> {
+export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const { account, client: oauthClient, authOptions } = await server.provision();
+  const { account, client, authOptions } = await server.provision();
   return {
     server,
     account,
-    oauthClient,
+    client,
     auth(options = {}) {
       const events: DrillsterAuthEvent[] = [];
       const auth = createDrillsterAuth({

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import type { DrillsterAuthEvent, TokenCache } from '@drillster-auth/core';
-import type { TestDrillster } from './drillster.js';
+import type { Fixture } from './drillster.js';
 
 const workerScript = new URL('../fixtures/topology-worker.mjs', import.meta.url);
 
@@ -43,7 +43,7 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
  * A worker still running when this fails is killed.
  */
 export async function runFleet(options: {
-  drillster: TestDrillster;
+  drillster: Fixture;
   connections: FleetConnection[];
   prefix: string;
   workers: number;
@@ -63,8 +63,8 @@ export async function runFleet(options: {
       callers,
       timeout,
       keyFile: drillster.account.keyFile,
-      clientId: drillster.oauthClient.clientId,
-      clientSecret: drillster.oauthClient.clientSecret,
+      clientId: drillster.client.clientId,
+      clientSecret: drillster.client.clientSecret,
       tokenEndpoint: drillster.server.tokenEndpoint,
     });
     return child;
@@ -94,7 +94,7 @@ export async function runFleet(options: {
  * reads the shared store. Counts calls, keeps tokens, failures and events.
  */
 export function readLoop(
-  drillster: TestDrillster,
+  drillster: Fixture,
   stores: TokenCache[],
   readers: number,
 ): {
