@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { MockDrillster, type MockServiceAccount } from '@drillster-auth/testing';
+import {
+  type GeneratedServiceAccountKey,
+  generateServiceAccountKey,
+} from '@drillster-auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRUPT_KEY_FILE, expectFailure, pemBodyLines, run, tempDir } from './helpers.js';
 
-let account: MockServiceAccount;
+let key: GeneratedServiceAccountKey;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let keyFile: string;
 
 beforeAll(async () => {
-  account = await new MockDrillster().createServiceAccount();
+  key = await generateServiceAccountKey();
   dir = await tempDir();
-  keyFile = await dir.file('key.json', account.keyFileJson);
+  keyFile = await dir.file('key.json', key.keyFileJson);
 });
 
 afterAll(async () => {
@@ -21,11 +24,11 @@ describe('inspect-key', () => {
   it('describes a valid key file without printing key material', async () => {
     const result = await run(['inspect-key', keyFile]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(`key id:             ${account.keyId}`);
-    expect(result.stdout).toContain(`service account id: ${account.serviceAccountId}`);
+    expect(result.stdout).toContain(`key id:             ${key.keyFile.keyId}`);
+    expect(result.stdout).toContain(`service account id: ${key.keyFile.serviceAccountId}`);
     expect(result.stdout).toMatch(/key type: +RSA (2048|3072|4096) bits/);
     expect(result.stdout).toContain('RS256');
-    for (const line of pemBodyLines(account.keyFile.privateKey)) {
+    for (const line of pemBodyLines(key.keyFile.privateKey)) {
       expect(result.stdout).not.toContain(line);
     }
     expect(result.stdout).not.toContain('PRIVATE KEY');
@@ -43,14 +46,14 @@ describe('inspect-key', () => {
   });
 
   it('exits 2 with the key file error code for other unusable files', async () => {
-    const notJson = await dir.file('not-json.json', `{"privateKey": ${account.keyFile.privateKey}`);
+    const notJson = await dir.file('not-json.json', `{"privateKey": ${key.keyFile.privateKey}`);
     expectFailure(
       await run(['inspect-key', notJson]),
       2,
       'ERR_KEY_FILE_INVALID_JSON',
-      pemBodyLines(account.keyFile.privateKey),
+      pemBodyLines(key.keyFile.privateKey),
     );
-    const { keyId: _, ...withoutKeyId } = account.keyFile;
+    const { keyId: _, ...withoutKeyId } = key.keyFile;
     const noKeyId = await dir.file('no-key-id.json', JSON.stringify(withoutKeyId));
     expect(
       expectFailure(await run(['inspect-key', noKeyId]), 2, 'ERR_KEY_FILE_MISSING_FIELD', []),
