@@ -66,7 +66,8 @@ export async function startWorkerd(options: StartWorkerdOptions): Promise<Runnin
       reject(new Error(`workerd serve ${config}: ${reason}\n${errors}`));
     };
     child.once('error', (error) => fail(error.message));
-    child.once('exit', (code) => fail(`exited with ${code} before listening`));
+    // 'close', not 'exit': it comes after stderr is drained, so the message has all of it.
+    child.once('close', (code) => fail(`exited with ${code} before listening`));
     let buffered = '';
     (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -81,7 +82,7 @@ export async function startWorkerd(options: StartWorkerdOptions): Promise<Runnin
           typeof event.port === 'number'
         ) {
           clearTimeout(timer);
-          child.removeAllListeners('exit');
+          child.removeAllListeners('close');
           resolve(event.port);
           return;
         }
