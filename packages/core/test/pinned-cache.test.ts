@@ -4,7 +4,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { authorizationHeader } from '../src/access-token.js';
-import { isSaneCachedToken } from '../src/cache/serialize.js';
+import { isSaneCachedToken, parseCachedToken } from '../src/cache/serialize.js';
 import {
   AccessToken,
   type CachedToken,
@@ -12,6 +12,7 @@ import {
   createEncryptedTokenCache,
   MemoryTokenCache,
 } from '../src/index.js';
+import { denoInspect } from '../src/redact.js';
 
 const token: CachedToken = { accessToken: 'a.b.c', expiresAt: 2000, issuedAt: 1000, subject: 'u' };
 
@@ -42,6 +43,14 @@ describe('isSaneCachedToken', () => {
   });
 });
 
+describe('parseCachedToken', () => {
+  it('reads only strings: an object that would stringify to a token is a miss', () => {
+    const text = JSON.stringify(token);
+    expect(parseCachedToken(text)).toEqual(token);
+    expect(parseCachedToken({ toString: () => text })).toBeUndefined();
+  });
+});
+
 describe('AccessToken', () => {
   it('describes itself by subject and expiry, the token redacted, and is frozen', () => {
     const access = new AccessToken('s3cr3t-token', Date.UTC(2026, 0, 1), 'user-1');
@@ -54,6 +63,8 @@ describe('AccessToken', () => {
     const text = 'AccessToken(subject=user-1, expiresAt=2026-01-01T00:00:00.000Z)';
     expect(String(access)).toBe(text);
     expect(inspect(access)).toBe(text);
+    const deno = (access as unknown as Record<symbol, () => string>)[denoInspect];
+    expect(deno?.call(access)).toBe(text);
     expect(access.tokenType).toBe('Bearer');
     expect(authorizationHeader(access)).toBe('Bearer s3cr3t-token');
     expect(Object.isFrozen(access)).toBe(true);

@@ -72,11 +72,11 @@ describe('sleep', () => {
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
     signal.addEventListener = ((...args: Parameters<typeof add>) => {
-      listeners++;
+      if (args[0] === 'abort') listeners++;
       add(...args);
     }) as typeof add;
     signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-      listeners--;
+      if (args[0] === 'abort') listeners--;
       remove(...args);
     }) as typeof remove;
     await sleep(1, signal);
