@@ -20,4 +20,5 @@ export type {
   MockStats,
   ServiceAccountKeyFile,
   VerifiedAccessToken,
+  WebCryptoKey,
 } from './types.js';

@@ -1,5 +1,5 @@
 import { accountId, hexId } from './ids.js';
-import type { ServiceAccountKeyFile } from './types.js';
+import type { ServiceAccountKeyFile, WebCryptoKey } from './types.js';
 
 /** A service account key made by {@link generateServiceAccountKey}. */
 export interface GeneratedServiceAccountKey {
@@ -8,7 +8,7 @@ export interface GeneratedServiceAccountKey {
   /** {@link keyFile} laid out as the console writes it. */
   keyFileJson: string;
   /** The public half, to verify signed assertions independently of the SDK. */
-  publicKey: CryptoKey;
+  publicKey: WebCryptoKey;
 }
 
 /** Options for {@link generateServiceAccountKey}. */

@@ -145,3 +145,17 @@ export interface VerifiedAccessToken {
   /** Expiry, in milliseconds since the epoch. */
   expiresAt: number;
 }
+
+/**
+ * WebCrypto's `CryptoKey` as the consumer's runtime types declare it (the DOM lib, or
+ * `@types/node` 22 and later), else a structural stand-in: a named `CryptoKey` in our declaration
+ * files would not compile in a Node-only project (`lib: ["es2023"]`, `types: ["node"]`).
+ */
+export type WebCryptoKey = typeof globalThis extends { CryptoKey: { prototype: infer K } }
+  ? K
+  : {
+      readonly type: string;
+      readonly extractable: boolean;
+      readonly algorithm: { readonly name: string };
+      readonly usages: readonly string[];
+    };
