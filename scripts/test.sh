@@ -12,6 +12,9 @@ rm -rf packages/*/.vitest apps/*/.vitest
 # Build every package, typecheck sources and tests, and check what each package would publish.
 turbo run build typecheck check:package --output-logs=errors-only
 
+# The API reference (TypeDoc, from the TSDoc) builds into docs/api (ignored by git): broken TSDoc fails here.
+pnpm docs
+
 # Lint and format, as committed.
 biome ci .
 
