@@ -13,7 +13,7 @@ rm -rf packages/*/.vitest apps/*/.vitest
 turbo run build typecheck check:package --output-logs=errors-only
 
 # The API reference (TypeDoc, from the TSDoc) builds into docs/api (ignored by git): broken TSDoc fails here.
-pnpm docs
+typedoc
 
 # Lint and format, as committed.
 biome ci .
