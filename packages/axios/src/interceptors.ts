@@ -1,4 +1,9 @@
-import { AbortError, type DrillsterAuth, textOption } from '@drillster-auth/core';
+import {
+  AbortError,
+  authorizationHeader,
+  type DrillsterAuth,
+  textOption,
+} from '@drillster-auth/core';
 import {
   AxiosHeaders,
   type AxiosInstance,
@@ -89,7 +94,7 @@ export function createDrillsterInterceptors(
       });
     }
     const token = await auth.getAccessToken({ subject, signal });
-    headers.set('Authorization', `Bearer ${token.accessToken}`);
+    headers.set('Authorization', authorizationHeader(token));
     trackFinalUrl(config);
     sent.set(config, { subject, accessToken: token.accessToken, origin });
     return config;
@@ -115,9 +120,14 @@ export function createDrillsterInterceptors(
       answerOrigin(response, token.origin) === token.origin;
     redactToken(config, token.accessToken, [error, response]);
     if (!judged) throw error;
-    // Only the first 401 per token forgets it; the others find a newer token (or the one request
-    // already fetching it) and retry with that, never with the token that failed.
-    await auth.invalidate(token.subject, { accessToken: token.accessToken });
+    // Core forgets the token only where it still is the one that failed, so the first 401 per
+    // token causes the one refresh and the others share it; it never hands back the rejected
+    // token. The retry's request interceptor then finds the replacement in memory.
+    const signal = abortSignal(config.signal);
+    await auth.getReplacementToken(token.accessToken, {
+      ...(token.subject === undefined ? {} : { subject: token.subject }),
+      ...(signal === undefined ? {} : { signal }),
+    });
     const headers = new AxiosHeaders(config.headers);
     headers.delete('Authorization');
     return instance.request({

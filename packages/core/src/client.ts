@@ -3,7 +3,12 @@ import { type AccessToken, authorizationHeader } from './access-token.js';
 import type { TokenCache } from './cache/types.js';
 import { parseClientOptions } from './client-options.js';
 import { discoverTokenEndpoint } from './discovery.js';
-import { AbortError, ConfigurationError, DrillsterAuthError } from './errors.js';
+import {
+  AbortError,
+  ConfigurationError,
+  DrillsterAuthError,
+  TokenResponseError,
+} from './errors.js';
 import type { DrillsterAuthEvent, DrillsterAuthEventListener } from './events.js';
 import { createHttpClient, type HttpClient } from './http.js';
 import type { ServiceAccountKey, ServiceAccountKeyFile } from './key-file.js';
@@ -90,6 +95,20 @@ export interface GetAccessTokenOptions {
    * `refresh.expiryMarginSeconds` of its expiry. When the token endpoint issues tokens that live
    * shorter than this, the call fails with {@link ConfigurationError} `ERR_INVALID_OPTIONS` after
    * that one request, and at once (without a request) while that token is held.
+   */
+  minValidity?: number;
+  /** Stops waiting for the token. A request other callers share goes on. */
+  signal?: AbortSignal;
+}
+
+/** Default `minValidity` of {@link DrillsterAuth.getWidgetToken}, in seconds: 15 minutes. */
+export const DEFAULT_WIDGET_TOKEN_MIN_VALIDITY = 900;
+
+/** Options of {@link DrillsterAuth.getWidgetToken}. */
+export interface WidgetTokenOptions {
+  /**
+   * Least time the token must still be valid for, in seconds, from 0 to 86400: a widget cannot
+   * renew its token. Default {@link DEFAULT_WIDGET_TOKEN_MIN_VALIDITY} (900).
    */
   minValidity?: number;
   /** Stops waiting for the token. A request other callers share goes on. */
@@ -184,6 +203,66 @@ export class DrillsterAuth {
   /** `Bearer <access token>`, for an `Authorization` header. Options as for {@link getAccessToken}. */
   async getAuthorizationHeader(options?: GetAccessTokenOptions): Promise<string> {
     return authorizationHeader(this.#cached(options) ?? (await this.#fetchShared(options)));
+  }
+
+  /**
+   * A token to use instead of `rejectedAccessToken`, which the API refused (a 401 from the
+   * origin it was sent to): forgets that token as {@link invalidate} with `accessToken` does
+   * (compare-and-invalidate, in memory and in the shared `cache` store, so many requests refused
+   * with one token cause one refresh), then returns the subject's current token, which is never
+   * the rejected one: when the store hands it back (an eventually consistent store may), a new
+   * one is minted. Options as for {@link getAccessToken}; `forceRefresh` is implied when needed.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `rejectedAccessToken` is not a
+   * non-empty string, or for invalid options.
+   * @throws {TokenResponseError} `ERR_INVALID_TOKEN_RESPONSE` when the token endpoint issues the
+   * rejected token again.
+   * @throws {DrillsterAuthError} with a `code` saying what failed, when no token can be had.
+   */
+  async getReplacementToken(
+    rejectedAccessToken: string,
+    options?: Omit<GetAccessTokenOptions, 'forceRefresh'>,
+  ): Promise<AccessToken> {
+    const rejected = textOption(rejectedAccessToken, 'rejectedAccessToken');
+    await this.invalidate(options?.subject, { accessToken: rejected });
+    const token = await this.getAccessToken(options);
+    if (token.accessToken !== rejected) return token;
+    const minted = await this.getAccessToken({ ...options, forceRefresh: true });
+    if (minted.accessToken !== rejected) return minted;
+    throw new TokenResponseError(
+      'ERR_INVALID_TOKEN_RESPONSE',
+      'The token endpoint issued the access token that was just rejected again',
+    );
+  }
+
+  /**
+   * A token for the managed user `userId` (id, email or third-party id) to hand to a browser,
+   * such as a Drillster widget's `drl-token` attribute, with at least `minValidity` seconds left
+   * (default 900): the widget cannot renew it. Never the service account's own token, which must
+   * not reach a browser: an empty `userId` or the service account's id is refused.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `userId` is not a non-empty string or
+   * is the service account, when `minValidity` is out of range, or when the token endpoint's
+   * tokens live shorter than it.
+   * @throws {DrillsterAuthError} with a `code` saying what failed, when no token can be had.
+   */
+  async getWidgetToken(userId: string, options?: WidgetTokenOptions): Promise<AccessToken> {
+    if (typeof userId !== 'string' || userId.trim() === '') {
+      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'getWidgetToken needs a managed user id');
+    }
+    if (userId === this.#ownSubject) {
+      throw new ConfigurationError(
+        'ERR_INVALID_OPTIONS',
+        "getWidgetToken is for managed users; the service account's own token must not reach a browser",
+      );
+    }
+    const minValidity = options?.minValidity;
+    return this.getAccessToken({
+      subject: userId,
+      // Only a left-out value falls back; a null or NaN one is refused.
+      minValidity: minValidity === undefined ? DEFAULT_WIDGET_TOKEN_MIN_VALIDITY : minValidity,
+      ...(options?.signal === undefined ? {} : { signal: options.signal }),
+    });
   }
 
   /**

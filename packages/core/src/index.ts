@@ -1,4 +1,4 @@
-export { AccessToken } from './access-token.js';
+export { AccessToken, authorizationHeader } from './access-token.js';
 export {
   type AssertionParams,
   DEFAULT_ASSERTION_LIFETIME,
@@ -13,9 +13,11 @@ export { parseCachedToken, serializeCachedToken } from './cache/serialize.js';
 export type { CachedToken, SingleFlightOptions, TokenCache } from './cache/types.js';
 export {
   createDrillsterAuth,
+  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
   DrillsterAuth,
   type DrillsterAuthOptions,
   type GetAccessTokenOptions,
+  type WidgetTokenOptions,
 } from './client.js';
 export { DEFAULT_ISSUER } from './discovery.js';
 export {

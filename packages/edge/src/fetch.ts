@@ -1,4 +1,4 @@
-import { type DrillsterAuth, textOption } from '@drillster-auth/core';
+import { authorizationHeader, type DrillsterAuth, textOption } from '@drillster-auth/core';
 import { type AuthSource, parseOrigins, resolveAuth } from './options.js';
 
 /** Per-request options of a {@link DrillsterFetch}, under `init.drillster`. */
@@ -47,7 +47,8 @@ export interface DrillsterFetchOptions {
  * origins, unless a request already carries an `Authorization` header.
  *
  * When such a request is answered 401, the token it used is invalidated and the request is sent
- * once more with a new token; a second 401 is returned as it is. To be able to resend it, the
+ * once more with a new token (core's `getReplacementToken`: never the rejected one); a second 401
+ * is returned as it is. To be able to resend it, the
  * request is cloned before it is sent. A request whose `init.body` is a `ReadableStream` cannot
  * be replayed: it is sent once, and a 401 is returned (the token is still invalidated, so the
  * next request gets a new one). A 401 from another origin, after a redirect, is returned as it is;
@@ -59,8 +60,9 @@ export interface DrillsterFetchOptions {
  * browser) is passed on untouched, without a token.
  *
  * @throws {ConfigurationError} for invalid options. The returned function rejects with the
- * client's `DrillsterAuthError` when no token can be had, and with the underlying `fetch`'s
- * errors otherwise.
+ * client's `DrillsterAuthError` when no token can be had (after a 401, `TokenResponseError`
+ * `ERR_INVALID_TOKEN_RESPONSE` when the token endpoint issues the rejected token again), and with
+ * the underlying `fetch`'s errors otherwise.
  */
 export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterFetch {
   const auth = resolveAuth(options.auth);
@@ -91,18 +93,18 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
       return response;
     }
 
-    await auth.invalidate(subject, { accessToken: used });
-    if (spare === undefined) return response;
-    let fresh: string;
+    if (spare === undefined) {
+      await auth.invalidate(subject, { accessToken: used });
+      return response;
+    }
     try {
-      fresh = await authorize(auth, spare, subject);
-      // A shared cache that is only eventually consistent may hand back the rejected token.
-      if (fresh === used) fresh = await authorize(auth, spare, subject, true);
+      // Core forgets the rejected token and never hands it back, even from a stale shared store.
+      const fresh = await auth.getReplacementToken(used, subject === undefined ? {} : { subject });
+      spare.headers.set('authorization', authorizationHeader(fresh));
     } catch (error) {
       await discard(response);
       throw error;
     }
-    if (fresh === used) return response;
     await discard(response);
     return send(spare);
   };
@@ -113,13 +115,9 @@ async function authorize(
   auth: DrillsterAuth,
   request: Request,
   subject: string | undefined,
-  forceRefresh = false,
 ): Promise<string> {
-  const token = await auth.getAccessToken({
-    ...(subject === undefined ? {} : { subject }),
-    forceRefresh,
-  });
-  request.headers.set('authorization', `Bearer ${token.accessToken}`);
+  const token = await auth.getAccessToken(subject === undefined ? {} : { subject });
+  request.headers.set('authorization', authorizationHeader(token));
   return token.accessToken;
 }
 

@@ -1,6 +1,5 @@
 import {
   type AccessToken,
-  ConfigurationError,
   type DrillsterAuth,
   type GetAccessTokenOptions,
   numberOption,
@@ -78,21 +77,12 @@ export class DrillsterAuthService implements OnApplicationShutdown {
    * @throws {DrillsterAuthError} when no token can be had.
    */
   async getWidgetToken(userId: string, options?: WidgetTokenOptions): Promise<WidgetToken> {
-    if (typeof userId !== 'string' || userId.trim() === '') {
-      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'getWidgetToken needs a managed user id');
-    }
-    if (userId === this.client.serviceAccountId) {
-      throw new ConfigurationError(
-        'ERR_INVALID_OPTIONS',
-        "getWidgetToken is for managed users; the service account's own token must not reach a browser",
-      );
-    }
     const minValidity = options?.minValidity;
-    const token = await this.client.getAccessToken({
-      subject: userId,
-      signal: options?.signal,
+    // The rule (a managed user only, never the service account) is core's.
+    const token = await this.client.getWidgetToken(userId, {
       // Only a left-out value falls back; core refuses a null or NaN one.
       minValidity: minValidity === undefined ? this.#widgetMinValidity : minValidity,
+      ...(options?.signal === undefined ? {} : { signal: options.signal }),
     });
     return { token: token.accessToken, expiresAt: token.expiresAt };
   }
