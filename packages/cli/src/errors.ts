@@ -7,7 +7,13 @@ export type CliErrorCode =
   | 'ERR_INVALID_CONFIG'
   | 'ERR_KEY_FILE_READ'
   | 'ERR_SECRET_FILE_READ'
-  | 'ERR_LISTEN';
+  | 'ERR_LISTEN'
+  | 'ERR_KEY_FILE_EXISTS'
+  | 'ERR_KEY_FILE_WRITE'
+  | 'ERR_CLOCK_SKEW'
+  | 'ERR_API_REFUSED'
+  | 'ERR_API_UNAVAILABLE'
+  | 'ERR_API_BAD_RESPONSE';
 
 /** A failure of the command line itself (bad arguments, missing configuration, unreadable files). */
 export class CliError extends Error {

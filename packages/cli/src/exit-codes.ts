@@ -36,6 +36,17 @@ const EXIT_CODE_OF = {
   ERR_SECRET_FILE_READ: EXIT_CODES.usage,
   // The port is taken or not ours: choose another.
   ERR_LISTEN: EXIT_CODES.usage,
+  // keygen never overwrites: the file may hold a key that is already registered.
+  ERR_KEY_FILE_EXISTS: EXIT_CODES.usage,
+  ERR_KEY_FILE_WRITE: EXIT_CODES.usage,
+  // doctor: this machine's clock is off; fix it (NTP), the server's is the reference.
+  ERR_CLOCK_SKEW: EXIT_CODES.usage,
+  // doctor: the API refused the token (401/403): as the token endpoint's refusals.
+  ERR_API_REFUSED: EXIT_CODES.refused,
+  // doctor: the API could not be reached, timed out, or answered 408, 429 or 5xx.
+  ERR_API_UNAVAILABLE: EXIT_CODES.unreachable,
+  // doctor: the API answered something that is not the expected JSON.
+  ERR_API_BAD_RESPONSE: EXIT_CODES.badResponse,
   ERR_KEY_FILE_INVALID_JSON: EXIT_CODES.usage,
   ERR_KEY_FILE_MISSING_FIELD: EXIT_CODES.usage,
   ERR_KEY_FILE_INVALID_FIELD: EXIT_CODES.usage,

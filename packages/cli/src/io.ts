@@ -12,6 +12,11 @@ export interface CliIo {
   /** Environment variables, like `process.env`. */
   env: Record<string, string | undefined>;
   /**
+   * Where `keygen` reads the ids it asks for; it asks only when `isTTY` is true. Default: no
+   * input, so no command ever waits for one.
+   */
+  stdin?: AsyncIterable<string | Uint8Array> & { isTTY?: boolean | undefined };
+  /**
    * Stops long-running commands (`mock-server`) when it aborts. Default: the process's
    * SIGINT and SIGTERM.
    */

@@ -3,6 +3,7 @@ import { version } from '../package.json';
 import type { Command } from './command.js';
 import { assertionCommand } from './commands/assertion.js';
 import { inspectKeyCommand } from './commands/inspect-key.js';
+import { keygenCommand } from './commands/keygen.js';
 import { mockServerCommand } from './commands/mock-server.js';
 import { tokenCommand } from './commands/token.js';
 import { CliError } from './errors.js';
@@ -15,6 +16,7 @@ const COMMANDS: readonly Command[] = [
   tokenCommand,
   assertionCommand,
   inspectKeyCommand,
+  keygenCommand,
   mockServerCommand,
 ];
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { expectFailure, run } from './helpers.js';
 
-const COMMANDS = ['token', 'assertion', 'inspect-key', 'mock-server'];
+const COMMANDS = ['token', 'assertion', 'inspect-key', 'keygen', 'mock-server'];
 
 describe('help and version', () => {
   it('--help lists every command and the exit codes', async () => {

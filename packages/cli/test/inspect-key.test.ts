@@ -66,3 +66,37 @@ describe('inspect-key', () => {
     expectFailure(await run(['inspect-key', `${dir.path}/none.json`]), 2, 'ERR_KEY_FILE_READ', []);
   });
 });
+
+describe('inspect-key fingerprints', () => {
+  it('prints the JWK thumbprint (as jose computes it) and the SPKI SHA-256', async () => {
+    const { createHash, createPublicKey } = await import('node:crypto');
+    const { calculateJwkThumbprint, exportJWK } = await import('jose');
+    const result = await run(['inspect-key', keyFile]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const jwk = await exportJWK(key.publicKey);
+    expect(result.stdout).toContain(
+      `JWK thumbprint:     ${await calculateJwkThumbprint(jwk, 'sha256')}\n`,
+    );
+    const spki = createPublicKey(key.keyFile.privateKey).export({ format: 'der', type: 'spki' });
+    expect(result.stdout).toContain(
+      `SPKI SHA-256:       ${createHash('sha256').update(spki).digest('hex')}\n`,
+    );
+  });
+
+  it('refuses a key under 2048 bits with a warning naming its fingerprints', async () => {
+    const { calculateJwkThumbprint, exportJWK } = await import('jose');
+    const weak = await generateServiceAccountKey({ modulusLength: 1024 });
+    const file = await dir.file('weak.json', weak.keyFileJson);
+    const result = await run(['inspect-key', file]);
+    const [warning, ...rest] = result.stderr.split('\n');
+    const thumbprint = await calculateJwkThumbprint(await exportJWK(weak.publicKey), 'sha256');
+    expect(warning).toMatch(/^drillster-auth: warning: this is a 1024-bit RSA key/);
+    expect(warning).toContain(`JWK thumbprint ${thumbprint}`);
+    expect(warning).toContain('keygen');
+    expectFailure({ ...result, stderr: rest.join('\n') }, 2, 'ERR_KEY_FILE_WEAK_KEY', [
+      weak.keyFile.privateKey,
+      ...pemBodyLines(weak.keyFile.privateKey),
+    ]);
+    expect(result.stderr).not.toContain('PRIVATE KEY');
+  });
+});

@@ -1,8 +1,9 @@
-import { importSigningKey, parseServiceAccountKey } from '@drillster-auth/core';
+import { importSigningKey } from '@drillster-auth/core';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { ENV, isKeyFileText, nonEmpty, readKeyFile } from '../config.js';
 import { CliError } from '../errors.js';
+import { analyseKeyFile, weakKeyWarning } from '../key-file.js';
 import { escapeControl, warn } from '../terminal.js';
 
 /** `drillster-auth inspect-key [FILE]`: validates a key file and describes it. */
@@ -13,7 +14,13 @@ export const inspectKeyCommand: Command = {
 
 Validates a Drillster service account JSON key file: the fields, the PKCS#8 RSA private key
 (at least 2048 bits), and that WebCrypto accepts it for RS256 signing. Prints the key id,
-the service account id, the key type and size and the algorithm; never the key itself.
+the service account id, the key type and size, the algorithm, and the public key's
+fingerprints to match it with the key list in Drillster's console: the JWK thumbprint
+(RFC 7638, SHA-256, base64url) and the SHA-256 of the public key's SPKI DER (hex, as
+openssl pkey -pubout -outform DER | openssl dgst -sha256 prints it). Never the key itself.
+A key under 2048 bits is refused with a warning that names its fingerprints, so that it
+can be found and deleted. A file from drillster-auth keygen whose keyId or
+serviceAccountId is not filled in yet is refused with an error naming those fields.
 Without FILE, checks the key file that DRILLSTER_KEY_FILE names or holds (its path, or its
 JSON text), as the other commands would use it.
 Exits 2 with the key file error code (ERR_KEY_FILE_…) when the file is unusable.
@@ -46,7 +53,13 @@ Examples:
       );
     }
     const text = await readKeyFile(path, argument === undefined ? ENV.keyFile : 'FILE', secrets);
-    const key = parseServiceAccountKey(text);
+    const analysis = analyseKeyFile(text);
+    if (!analysis.ok) {
+      const weak = analysis.publicKey && weakKeyWarning(analysis.publicKey);
+      if (weak !== undefined) warn(io, weak);
+      throw analysis.error;
+    }
+    const { key, publicKey } = analysis;
     await importSigningKey(key);
     // Every field comes from the file, which may come from anyone: none may drive the terminal.
     io.stdout.write(
@@ -56,6 +69,8 @@ Examples:
         `service account id: ${escapeControl(key.serviceAccountId)}`,
         `key type:           RSA ${key.modulusLength} bits`,
         `algorithm:          ${key.algorithm}`,
+        `JWK thumbprint:     ${publicKey.jwkThumbprint}`,
+        `SPKI SHA-256:       ${publicKey.spkiSha256}`,
         '',
       ].join('\n'),
     );
