@@ -5,14 +5,18 @@ import { DEFAULT_ISSUER } from './discovery.js';
 import { ConfigurationError } from './errors.js';
 import type { DrillsterAuthEventListener } from './events.js';
 import { requireSecureUrl } from './http.js';
-import { parseServiceAccountKey, type ServiceAccountKey } from './key-file.js';
+import type { ServiceAccountKey } from './key-file.js';
+import { DEFAULT_REJECTED_KEY_PAUSE, parseServiceAccountKeys } from './key-ring.js';
 import { type RetryPolicy, retryPolicy } from './retry.js';
 import { MAX_LIFETIME_SECONDS, type SlotTiming } from './token-slots.js';
 import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
 
 /** {@link DrillsterAuthOptions} checked, with every default filled in and every time in milliseconds. */
 export interface ClientConfig {
-  key: ServiceAccountKey;
+  /** In order of preference; at least one, all of one service account. */
+  keys: readonly ServiceAccountKey[];
+  /** Milliseconds. */
+  rejectedKeyPause: number;
   clientId: string;
   clientSecret: string;
   issuer: string;
@@ -45,7 +49,7 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError('ERR_INVALID_OPTIONS', 'DrillsterAuth needs an options object');
   }
-  const key = parseServiceAccountKey(options.key);
+  const keys = parseServiceAccountKeys(options.key);
   const clientId = textOption(options.clientId, 'clientId');
   const clientSecret = textOption(options.clientSecret, 'clientSecret');
   const issuer = options.issuer ?? DEFAULT_ISSUER;
@@ -54,6 +58,11 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
     options.tokenEndpoint === undefined
       ? undefined
       : requireSecureUrl(options.tokenEndpoint, 'tokenEndpoint').href;
+  const rejectedKeyPause = numberOption(options.rejectedKeyPause, 'rejectedKeyPause', {
+    default: DEFAULT_REJECTED_KEY_PAUSE,
+    min: 0,
+    max: MAX_TIMER_DELAY,
+  });
   const cacheFailurePause = numberOption(options.cacheFailurePause, 'cacheFailurePause', {
     default: 5000,
     min: 0,
@@ -96,7 +105,8 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
   const clock = optionalFunction(options.clock, 'clock') ?? Date.now;
   const onEvent = optionalFunction(options.onEvent, 'onEvent');
   return {
-    key,
+    keys,
+    rejectedKeyPause,
     clientId,
     clientSecret,
     issuer,

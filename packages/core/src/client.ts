@@ -11,7 +11,7 @@ import {
 } from './errors.js';
 import type { DrillsterAuthEvent, DrillsterAuthEventListener } from './events.js';
 import { createHttpClient, type HttpClient } from './http.js';
-import type { ServiceAccountKey, ServiceAccountKeyFile } from './key-file.js';
+import { KeyRing, type ServiceAccountKeyInput } from './key-ring.js';
 import { Minter } from './minting.js';
 import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 import type { RetryOptions, RetryPolicy } from './retry.js';
@@ -32,8 +32,22 @@ import { numberOption, textOption } from './validate.js';
 
 /** Options of {@link createDrillsterAuth}. */
 export interface DrillsterAuthOptions {
-  /** The service account key: the JSON key file's text, its parsed object, or a {@link ServiceAccountKey}. */
-  key: string | ServiceAccountKeyFile | ServiceAccountKey;
+  /**
+   * The service account key: the JSON key file's text, its parsed object, or a
+   * {@link ServiceAccountKey}; or a non-empty list of keys of one service account in order of
+   * preference, to rotate keys without downtime (`[newKey, oldKey]`). Assertions are signed with
+   * the first key the token endpoint has not refused; when it refuses one with `invalid_grant`
+   * (a deleted key, an unknown `kid`), the next is tried in the same request, and the refused key
+   * is passed over for `rejectedKeyPause` (a `key_rejected` event says so). Keys of different
+   * service accounts, or two with one `keyId`, are a {@link ConfigurationError}.
+   */
+  key: ServiceAccountKeyInput | readonly ServiceAccountKeyInput[];
+  /**
+   * Milliseconds a key of the `key` list that the token endpoint refused (while a later key was
+   * accepted) is tried only after the others, from 0 to 2^31 − 1; then it is preferred again, in
+   * case the refusal was about something else. Default 600000 (10 minutes). Ignored with one key.
+   */
+  rejectedKeyPause?: number;
   /** Client id of your registered client application. */
   clientId: string;
   /** Client secret of your registered client application. */
@@ -122,7 +136,7 @@ export interface WidgetTokenOptions {
  * Create one with {@link createDrillsterAuth} and keep it for the life of the process.
  */
 export class DrillsterAuth {
-  readonly #key: ServiceAccountKey;
+  readonly #keys: KeyRing;
   /** The service account's id: the subject when none is given. */
   readonly #ownSubject: string;
   readonly #clientId: string;
@@ -142,8 +156,8 @@ export class DrillsterAuth {
 
   constructor(options: DrillsterAuthOptions) {
     const config = parseClientOptions(options);
-    this.#key = config.key;
-    this.#ownSubject = config.key.serviceAccountId;
+    this.#keys = new KeyRing(config.keys, config.rejectedKeyPause);
+    this.#ownSubject = this.#keys.serviceAccountId;
     this.#clientId = config.clientId;
     this.#issuer = config.issuer;
     this.#tokenEndpointUrl = config.tokenEndpoint;
@@ -171,7 +185,7 @@ export class DrillsterAuth {
             emit,
           );
     this.#minter = new Minter({
-      key: config.key,
+      keys: this.#keys,
       clientId: config.clientId,
       clientSecret: config.clientSecret,
       assertionLifetime: config.assertionLifetime,
@@ -186,7 +200,7 @@ export class DrillsterAuth {
 
   /** The service account's id. */
   get serviceAccountId(): string {
-    return this.#key.serviceAccountId;
+    return this.#ownSubject;
   }
 
   /**
@@ -335,13 +349,13 @@ export class DrillsterAuth {
       tokenEndpoint: this.#tokenEndpointUrl ?? '(not yet discovered)',
       clientId: this.#clientId,
       clientSecret: REDACTED,
-      serviceAccountId: this.#key.serviceAccountId,
-      keyId: this.#key.keyId,
+      serviceAccountId: this.#ownSubject,
+      keyId: this.#keys.keys.map((key) => key.keyId).join(', '),
     };
   }
 
   toString(): string {
-    return `DrillsterAuth(serviceAccountId=${this.#key.serviceAccountId}, clientId=${this.#clientId})`;
+    return `DrillsterAuth(serviceAccountId=${this.#ownSubject}, clientId=${this.#clientId})`;
   }
 
   [nodeInspect](): string {
@@ -554,8 +568,12 @@ export class DrillsterAuth {
     return this.#tokenEndpoint;
   }
 
+  /**
+   * The shared store's key of `subject`'s token. No key id in it: a token belongs to the service
+   * account, not to the key that signed its assertion, so tokens stay shared across a rotation.
+   */
   #cacheKey(subject: string, endpoint = this.#tokenEndpointUrl): string {
-    return `drillster-auth:v1:${endpoint}|${this.#clientId}|${this.#key.serviceAccountId}|${this.#key.keyId}|${subject}`;
+    return `drillster-auth:v2:${endpoint}|${this.#clientId}|${this.#ownSubject}|${subject}`;
   }
 }
 

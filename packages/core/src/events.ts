@@ -1,4 +1,4 @@
-import type { DrillsterAuthError } from './errors.js';
+import type { DrillsterAuthError, TokenEndpointError } from './errors.js';
 
 /**
  * What the client reports, for logs and metrics. No payload carries a key, a secret or a token.
@@ -29,6 +29,20 @@ export type DrillsterAuthEvent =
       background: boolean;
       error: DrillsterAuthError;
       retryAt?: number;
+    }
+  /**
+   * The token endpoint refused assertions signed with key `keyId` (`invalid_grant`: a deleted
+   * key, an unknown `kid`) and accepted those signed with `acceptedKeyId`, a later key of the
+   * `key` list. Until `retryAt` (milliseconds since the epoch) the refused key is tried only after
+   * the others; then it is preferred again, in case the refusal was about something else.
+   * Reported once per refusal, however many callers it hit.
+   */
+  | {
+      type: 'key_rejected';
+      keyId: string;
+      acceptedKeyId: string;
+      retryAt: number;
+      error: TokenEndpointError;
     }
   /** The server's clock differs from ours; assertions now use the corrected time. */
   | { type: 'clock_skew'; offsetMs: number }

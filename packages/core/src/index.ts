@@ -40,6 +40,11 @@ export {
   ServiceAccountKey,
   type ServiceAccountKeyFile,
 } from './key-file.js';
+export {
+  DEFAULT_REJECTED_KEY_PAUSE,
+  parseServiceAccountKeys,
+  type ServiceAccountKeyInput,
+} from './key-ring.js';
 export type { RetryOptions } from './retry.js';
 export { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
 export {

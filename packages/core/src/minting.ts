@@ -4,6 +4,7 @@ import { TokenEndpointError } from './errors.js';
 import type { DrillsterAuthEvent } from './events.js';
 import type { HttpClient } from './http.js';
 import type { ServiceAccountKey } from './key-file.js';
+import type { KeyRing } from './key-ring.js';
 import { isRetryable, type RetryPolicy, retryDelay, sleep } from './retry.js';
 import { exchangeAssertion } from './token-endpoint.js';
 
@@ -12,7 +13,8 @@ const SKEW_TOLERANCE_MS = 30_000;
 
 /** What {@link Minter} needs: the credentials and the client's resolved options. */
 export interface MinterOptions {
-  key: ServiceAccountKey;
+  /** The keys, in order of preference, and which of them the token endpoint refused. */
+  keys: KeyRing;
   clientId: string;
   clientSecret: string;
   /** Lifetime of signed assertions, in seconds. */
@@ -29,9 +31,10 @@ export interface MinterOptions {
 }
 
 /**
- * Mints tokens: signs an assertion and exchanges it, retrying transient failures and correcting
- * the assertion clock once on `invalid_grant` with a far-off `Date`. No caching and no single
- * flight: the client owns those.
+ * Mints tokens: signs an assertion and exchanges it, retrying transient failures, correcting
+ * the assertion clock once on `invalid_grant` with a far-off `Date`, and on any other
+ * `invalid_grant` trying the next key of the ring once (a deleted key must not fail a caller
+ * while another listed key works). No caching and no single flight: the client owns those.
  */
 export class Minter {
   readonly #options: MinterOptions;
@@ -44,24 +47,34 @@ export class Minter {
 
   /** Signs an assertion for `subject`, for `audience` (the token endpoint), at the corrected time. */
   assertion(audience: string, subject: string): Promise<string> {
-    const { key, assertionLifetime, clock } = this.#options;
-    return signAssertion(key, {
+    const { keys, assertionLifetime, clock } = this.#options;
+    const now = clock();
+    return signAssertion(keys.next(now), {
       audience,
       subject,
       lifetime: assertionLifetime,
-      now: clock() + this.#clockOffset,
+      now: now + this.#clockOffset,
     });
   }
 
-  /** Requests a new token, retrying transient failures and correcting for clock skew once. */
+  /**
+   * Requests a new token, retrying transient failures, correcting for clock skew once and trying
+   * each key at most once (in the ring's order); when every key is refused, the last key's
+   * `invalid_grant` is thrown.
+   */
   async mint(endpoint: string, subject: string, background: boolean): Promise<CachedToken> {
     const o = this.#options;
+    const keys = o.keys.order(o.clock());
+    let keyIndex = 0;
+    /** Keys refused in this mint, reported once a later key is accepted. */
+    const refused: { key: ServiceAccountKey; error: TokenEndpointError }[] = [];
     let skewCorrected = false;
     for (let attempt = 1; ; attempt++) {
+      const key = keys[keyIndex] as ServiceAccountKey;
       o.emit({ type: 'token_requested', subject, attempt, background });
       const started = o.clock();
       try {
-        const assertion = await signAssertion(o.key, {
+        const assertion = await signAssertion(key, {
           audience: endpoint,
           subject,
           lifetime: o.assertionLifetime,
@@ -76,6 +89,7 @@ export class Minter {
           now: started + this.#clockOffset,
           signal: o.closed,
         });
+        this.#accepted(key, refused);
         const expiresAt = Math.round(started + response.expiresIn * 1000);
         o.emit({
           type: 'token_issued',
@@ -91,6 +105,12 @@ export class Minter {
           attempt--;
           continue;
         }
+        if (isInvalidGrant(error) && keyIndex + 1 < keys.length) {
+          refused.push({ key, error });
+          keyIndex++;
+          attempt--;
+          continue;
+        }
         if (attempt >= o.retry.attempts || !isRetryable(error)) throw error;
         const delayMs = retryDelay(o.retry, attempt, error);
         if (delayMs === undefined) throw error;
@@ -100,9 +120,29 @@ export class Minter {
     }
   }
 
+  /** Tells the ring that `key` works and that the keys tried before it in this mint do not. */
+  #accepted(
+    key: ServiceAccountKey,
+    refused: readonly { key: ServiceAccountKey; error: TokenEndpointError }[],
+  ): void {
+    const { keys, clock, emit } = this.#options;
+    keys.accept(key);
+    for (const rejected of refused) {
+      const retryAt = keys.refuse(rejected.key, clock());
+      if (retryAt === undefined) continue;
+      emit({
+        type: 'key_rejected',
+        keyId: rejected.key.keyId,
+        acceptedKeyId: key.keyId,
+        retryAt,
+        error: rejected.error,
+      });
+    }
+  }
+
   /** On `invalid_grant`, adopts the server's clock when its `Date` is far from ours. */
   #correctSkew(error: unknown): boolean {
-    if (!(error instanceof TokenEndpointError) || error.error !== 'invalid_grant') return false;
+    if (!isInvalidGrant(error)) return false;
     const date = error.response.headers.get('date');
     const serverNow = date === null ? Number.NaN : Date.parse(date);
     if (Number.isNaN(serverNow)) return false;
@@ -112,4 +152,8 @@ export class Minter {
     this.#options.emit({ type: 'clock_skew', offsetMs: offset });
     return true;
   }
+}
+
+function isInvalidGrant(error: unknown): error is TokenEndpointError {
+  return error instanceof TokenEndpointError && error.error === 'invalid_grant';
 }

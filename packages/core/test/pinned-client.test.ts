@@ -173,7 +173,7 @@ describe('invalidate with a store', () => {
     // With the endpoint known, the key names it.
     await auth.invalidate();
     expect(calls).toEqual([
-      `delete drillster-auth:v1:${fx.server.tokenEndpoint}|${fx.clientId}|${fx.keyFile.serviceAccountId}|${fx.keyFile.keyId}|${fx.keyFile.serviceAccountId}`,
+      `delete drillster-auth:v2:${fx.server.tokenEndpoint}|${fx.clientId}|${fx.keyFile.serviceAccountId}|${fx.keyFile.serviceAccountId}`,
     ]);
   });
 });
