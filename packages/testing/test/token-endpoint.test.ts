@@ -104,6 +104,22 @@ describe('assertion checks (invalid_grant)', () => {
     expect((await send({})).status).toBe(200);
   });
 
+  it('keeps access tokens issued with a key valid after the key is revoked (RFC 6749 §5.2 applies to grants, not tokens)', async () => {
+    const key = await server.mock.addKey(account.serviceAccountId);
+    const response = await send({}, key);
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    server.mock.revokeKey(key.keyId);
+    await expectError(await send({}, key), 400, 'invalid_grant', /has been revoked/);
+    expect(await server.mock.verifyAccessToken(token)).toMatchObject({
+      subject: account.serviceAccountId,
+    });
+    const api = await fetch(`${server.apiBaseUrl}user`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(api.status).toBe(200);
+    await api.arrayBuffer();
+  });
+
   it('rejects a replayed jti', async () => {
     const assertion = await assertionFor(account, server.tokenEndpoint, {
       claims: { jti: 'once' },
