@@ -28,6 +28,8 @@ beforeAll(async () => {
     'typescript@~5.9.3',
     '@types/node@^24.0.0',
     '@cloudflare/workers-types@^4.0.0',
+    // core/opentelemetry's types import it: an app that uses that subpath has it (an optional peer).
+    '@opentelemetry/api@^1.9.0',
   ]);
   // Every subpath each package exports, read from the installed manifests: a subpath added later
   // is checked without editing this test.
