@@ -84,8 +84,9 @@ const STORE_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'st
  *   `drillster.auth.cache.source` (`memory`, `store`). Memory hits make no span.
  * - counter `drillster.auth.errors` (`{error}`): every failure the client reports, by
  *   `error.type` and `drillster.auth.error.stage`: `attempt` (a request that is retried),
- *   `token` (getting a token failed) or `cache` (the shared store failed, with
- *   `drillster.auth.cache.operation`).
+ *   `token` (getting a token failed), `key` (the token endpoint refused a key of the `key`
+ *   list and took the next one, with `drillster.auth.key.id`, the refused key's id) or `cache`
+ *   (the shared store failed, with `drillster.auth.cache.operation`).
  *
  * No token, secret, assertion, key or subject is ever recorded, and no error message (a server's
  * `error_description` may quote the subject): errors are reported by code.
@@ -228,6 +229,14 @@ export function createOpenTelemetryListener(
           'error.type': event.error instanceof DrillsterAuthError ? event.error.code : '_OTHER',
           'drillster.auth.error.stage': 'cache',
           'drillster.auth.cache.operation': event.operation,
+        });
+        return;
+      }
+      case 'key_rejected': {
+        errors.add(1, {
+          ...errorAttributes(event.error),
+          'drillster.auth.error.stage': 'key',
+          'drillster.auth.key.id': event.keyId,
         });
         return;
       }

@@ -321,6 +321,33 @@ describe('createOpenTelemetryListener', () => {
     auth.close();
   });
 
+  it('counts a refused key of the key list by its id, and the token request still succeeds', async () => {
+    // An account of its own: the other tests keep their key.
+    const { account, authOptions: own } = await server.provision();
+    const second = await server.mock.addKey(account.serviceAccountId);
+    const first = account.keyFile;
+    server.mock.revokeKey(first.keyId);
+    const auth = client({ ...own, key: [first, second.keyFile] });
+    await auth.getAccessToken();
+    expect(tokenSpans().map((s) => s.attributes['drillster.auth.outcome'])).toEqual(['issued']);
+    expect(
+      await points('drillster.auth.errors').then((all) =>
+        all.filter((p) => p.attributes['drillster.auth.error.stage'] === 'key'),
+      ),
+    ).toEqual([
+      {
+        attributes: {
+          'error.type': 'ERR_TOKEN_ENDPOINT',
+          'drillster.auth.oauth.error': 'invalid_grant',
+          'drillster.auth.error.stage': 'key',
+          'drillster.auth.key.id': first.keyId,
+        },
+        value: 1,
+      },
+    ]);
+    auth.close();
+  });
+
   it('leaves out the subject kind without serviceAccountId', async () => {
     const auth = client({
       onEvent: createOpenTelemetryListener({ tracerProvider, meterProvider }),
