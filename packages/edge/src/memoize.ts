@@ -3,7 +3,7 @@ import {
   DEFAULT_ISSUER,
   type DrillsterAuth,
   type DrillsterAuthOptions,
-  parseServiceAccountKey,
+  parseServiceAccountKeys,
 } from '@drillster-auth/core';
 
 const clients = new Map<string, DrillsterAuth>();
@@ -15,24 +15,25 @@ const clients = new Map<string, DrillsterAuth>();
  * tokens and its single in-flight token request.
  *
  * Clients are told apart by issuer (or token endpoint), client id and secret, service account id
- * and key id; the first call's other options (cache, refresh window, `onEvent`…) are the ones used.
+ * and the key ids in their order (so a rotated `key` list gets a new client); the first call's
+ * other options (cache, refresh window, `onEvent`…) are the ones used.
  *
  * @throws {KeyFileError} when the key is unusable; {@link ConfigurationError} for other options.
  */
 export function getDrillsterAuth(options: DrillsterAuthOptions): DrillsterAuth {
-  const key = parseServiceAccountKey(options.key);
+  const keys = parseServiceAccountKeys(options.key);
   // The secret is part of the identity so that a rotated secret gets a new client rather than
   // the old one's invalid_client errors. The map is private; the client holds the secret anyway.
   const id = [
     options.tokenEndpoint ?? options.issuer ?? DEFAULT_ISSUER,
     options.clientId,
     options.clientSecret,
-    key.serviceAccountId,
-    key.keyId,
+    keys[0]?.serviceAccountId,
+    ...keys.map((key) => key.keyId),
   ].join('\n');
   let client = clients.get(id);
   if (client === undefined) {
-    client = createDrillsterAuth({ ...options, key });
+    client = createDrillsterAuth({ ...options, key: keys });
     clients.set(id, client);
   }
   return client;

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  expectNoLeaks,
   type MockClient,
   type MockManagedUser,
   type MockServiceAccount,
   type RunningMockDrillster,
   startMockDrillster,
 } from '@drillster-auth/testing/node';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { type EchoServer, startEchoServer } from './echo-server.js';
 import type { TestEnv } from './fixtures/worker.js';
 import { startBun } from './runtimes/bun.js';
@@ -28,12 +29,29 @@ let echo: EchoServer;
 let account: MockServiceAccount;
 let client: MockClient;
 let user: MockManagedUser;
+let rotationKeys: MockServiceAccount[];
+let rotationSubjects: string[];
+/** Added to the mock's clock; the rotation scenario moves it (and its client's) past token lives. */
+let clockOffset = 0;
 const hosts: Partial<Record<Runtime, RuntimeServer>> = {};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'drillster-edge-'));
-  [server, echo] = await Promise.all([startMockDrillster(), startEchoServer()]);
+  [server, echo] = await Promise.all([
+    startMockDrillster({ clock: () => Date.now() + clockOffset }),
+    startEchoServer(),
+  ]);
   ({ account, client, managedUser: user } = await server.provision());
+  const serviceAccountId = account.serviceAccountId;
+  rotationKeys = [
+    await server.mock.addKey(serviceAccountId),
+    await server.mock.addKey(serviceAccountId),
+  ];
+  rotationSubjects = [
+    serviceAccountId,
+    user.userId,
+    ...[1, 2, 3].map(() => server.mock.addManagedUser(serviceAccountId).userId),
+  ];
   const env: TestEnv = {
     issuer: server.issuer,
     apiBaseUrl: server.apiBaseUrl,
@@ -42,6 +60,8 @@ beforeAll(async () => {
     clientSecret: client.clientSecret,
     managedUserId: user.userId,
     echoUrl: echo.url,
+    rotationKeys: rotationKeys.map((key) => key.keyFileJson),
+    rotationSubjects,
   };
   const [worker, kvService, denoHost, bunHost] = await Promise.all([
     bundleForEdge(fixture('worker.ts'), join(dir, 'worker.js')),
@@ -190,6 +210,56 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
     expect(echo.requests(run)).toEqual([expect.objectContaining({ body: 'streamed' })]);
     expect(server.mock.stats.tokenRequests).toBe(1);
   });
+
+  workerdOnly(
+    'deleting the first key in the middle of a run of concurrent callers fails no call, at most one extra token request per subject',
+    async () => {
+      const [first, second] = rotationKeys as [MockServiceAccount, MockServiceAccount];
+      // Two-minute tokens: the rounds stay inside the ten minutes a refused key is passed over.
+      server.mock.setTokenLifetime(120);
+      const rounds = 4;
+      let last: { outcomes: unknown[]; events: Record<string, unknown>[] } | undefined;
+      try {
+        for (let round = 0; round < rounds; round++) {
+          const running = scenario<typeof last & {}>('rotation', { offset: String(clockOffset) });
+          if (round === 1) {
+            await vi.waitFor(() =>
+              expect(server.mock.stats.tokenRequests).toBeGreaterThan(rotationSubjects.length),
+            );
+            server.mock.revokeKey(first.keyId);
+          }
+          last = await running;
+          expect(last.outcomes).toEqual(Array(rotationSubjects.length * 8).fill(200));
+          clockOffset += 120_000; // every token is stale: the next round mints again
+        }
+      } finally {
+        clockOffset = 0;
+        server.mock.setTokenLifetime(3600);
+      }
+      const bySubject = server.mock.stats.tokenRequestsBySubject;
+      for (const subject of rotationSubjects) {
+        expect(bySubject[subject]).toBeGreaterThanOrEqual(rounds);
+        expect(bySubject[subject]).toBeLessThanOrEqual(rounds + 1);
+      }
+      expect(last?.events).toEqual([
+        expect.objectContaining({
+          type: 'key_rejected',
+          keyId: first.keyId,
+          acceptedKeyId: second.keyId,
+          error: expect.objectContaining({ code: 'ERR_TOKEN_ENDPOINT', error: 'invalid_grant' }),
+        }),
+      ]);
+      expectNoLeaks(
+        last?.events,
+        {
+          first: first.keyFile.privateKey,
+          second: second.keyFile.privateKey,
+          clientSecret: client.clientSecret,
+        },
+        'key_rejected events',
+      );
+    },
+  );
 
   for (const encrypt of [false, true]) {
     workerdOnly(

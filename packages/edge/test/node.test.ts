@@ -254,6 +254,28 @@ describe('getDrillsterAuth', () => {
     expect(getDrillsterAuth({ ...authOptions(), clientSecret: 'rotated' })).not.toBe(first);
   });
 
+  test('tells key lists apart by their key ids in order, and takes a list of one as the key', async () => {
+    const next = await server.mock.addKey(account.serviceAccountId);
+    const single = getDrillsterAuth(authOptions());
+    expect(getDrillsterAuth({ ...authOptions(), key: [account.keyFileJson] })).toBe(single);
+    const rotating = getDrillsterAuth({ ...authOptions(), key: [next.keyFile, account.keyFile] });
+    expect(rotating).not.toBe(single);
+    expect(
+      getDrillsterAuth({ ...authOptions(), key: [next.keyFileJson, account.keyFileJson] }),
+    ).toBe(rotating);
+    expect(getDrillsterAuth({ ...authOptions(), key: [account.keyFile, next.keyFile] })).not.toBe(
+      rotating,
+    );
+    expect(rotating.toJSON().keyId).toBe(`${next.keyId}, ${account.keyId}`);
+  });
+
+  test('refuses a key list of two service accounts', async () => {
+    const stranger = await server.mock.createServiceAccount();
+    expect(() =>
+      getDrillsterAuth({ ...authOptions(), key: [account.keyFile, stranger.keyFile] }),
+    ).toThrow(expect.objectContaining({ name: 'ConfigurationError', code: 'ERR_INVALID_OPTIONS' }));
+  });
+
   test('throws KeyFileError codes for an unusable key', () => {
     expect(() => getDrillsterAuth({ ...authOptions(), key: '{"privateKey":' })).toThrow(
       expect.objectContaining({ code: 'ERR_KEY_FILE_INVALID_JSON' }),
