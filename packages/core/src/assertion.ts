@@ -1,4 +1,4 @@
-import { importPKCS8, SignJWT } from 'jose';
+import { importPKCS8 } from 'jose';
 import { KeyFileError } from './errors.js';
 import { privateKeyPem, type ServiceAccountKey } from './key-file.js';
 
@@ -34,6 +34,18 @@ export type WebCryptoKey = typeof globalThis extends { CryptoKey: { prototype: i
       readonly usages: readonly string[];
     };
 
+/** What signing with one key needs that does not change between assertions. */
+interface Signer {
+  readonly key: WebCryptoKey;
+  /** `base64url(header) + '.'`: the header is the same for every assertion of the key. */
+  readonly headerPrefix: string;
+}
+
+const signers = new WeakMap<ServiceAccountKey, Promise<Signer>>();
+
+const RS256 = { name: 'RSASSA-PKCS1-v1_5' } as const;
+const encoder = new TextEncoder();
+
 const cryptoKeys = new WeakMap<ServiceAccountKey, Promise<WebCryptoKey>>();
 
 /**
@@ -47,6 +59,7 @@ export function importSigningKey(key: ServiceAccountKey): Promise<WebCryptoKey> 
     imported = importPKCS8(privateKeyPem(key), 'RS256', { extractable: false }).catch(
       (cause: unknown) => {
         cryptoKeys.delete(key);
+        signers.delete(key);
         throw new KeyFileError(
           'ERR_KEY_FILE_MALFORMED_KEY',
           'privateKey could not be imported as an RSA signing key',
@@ -57,6 +70,21 @@ export function importSigningKey(key: ServiceAccountKey): Promise<WebCryptoKey> 
     cryptoKeys.set(key, imported);
   }
   return imported;
+}
+
+/** The key's {@link Signer}, built once per key: jose imports (and so checks) the key. */
+function signerFor(key: ServiceAccountKey): Promise<Signer> {
+  let signer = signers.get(key);
+  if (!signer) {
+    signer = importSigningKey(key).then(
+      (imported): Signer => ({
+        key: imported,
+        headerPrefix: `${base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: key.keyId }))}.`,
+      }),
+    );
+    signers.set(key, signer);
+  }
+  return signer;
 }
 
 /**
@@ -71,16 +99,41 @@ export async function signAssertion(
 ): Promise<string> {
   const lifetime = params.lifetime ?? DEFAULT_ASSERTION_LIFETIME;
   const issuedAt = Math.floor((params.now ?? Date.now()) / 1000);
-  const signingKey = await importSigningKey(key);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.keyId })
-    .setIssuer(key.serviceAccountId)
-    .setSubject(params.subject ?? key.serviceAccountId)
-    .setAudience(params.audience)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + lifetime)
-    .setJti(crypto.randomUUID())
-    .sign(signingKey);
+  const signer = await signerFor(key);
+  // Built here rather than by jose's SignJWT: its per-call checks and copies cost a quarter of
+  // the signing rate, and every value is ours (the key file and the options were checked).
+  const signingInput =
+    signer.headerPrefix +
+    base64url(
+      JSON.stringify({
+        iss: key.serviceAccountId,
+        sub: params.subject ?? key.serviceAccountId,
+        aud: params.audience,
+        iat: issuedAt,
+        exp: issuedAt + lifetime,
+        jti: crypto.randomUUID(),
+      }),
+    );
+  const signature = await crypto.subtle.sign(
+    RS256,
+    signer.key as CryptoKey,
+    encoder.encode(signingInput),
+  );
+  return `${signingInput}.${base64urlBytes(new Uint8Array(signature))}`;
+}
+
+/** base64url (no padding) of `text`'s UTF-8 bytes. */
+function base64url(text: string): string {
+  return base64urlBytes(encoder.encode(text));
+}
+
+/** base64url (no padding) of `bytes`, in chunks that `String.fromCharCode` takes as arguments. */
+function base64urlBytes(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
+  }
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** Keeps the kind of failure but drops anything the underlying error might quote. */

@@ -37,7 +37,12 @@ describe('signAssertion', () => {
   });
 
   it('puts a managed user, an email or a third-party id in sub', async () => {
-    for (const subject of ['WHrkrOC0SDqf6V3WaTknZQ', 'ann@example.com', 'crm:4711']) {
+    for (const subject of [
+      'WHrkrOC0SDqf6V3WaTknZQ',
+      'ann@example.com',
+      'crm:4711',
+      'zoë+ü/?&=@example.com',
+    ]) {
       const jwt = await signAssertion(key, { audience, subject });
       const { payload } = await jwtVerify(jwt, publicKey, { audience });
       expect(payload.sub).toBe(subject);
