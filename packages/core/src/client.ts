@@ -208,15 +208,17 @@ export class DrillsterAuth {
    * is fresh; refreshed in the background near its expiry; requested once for all concurrent
    * callers when there is none.
    *
-   * @throws {DrillsterAuthError} with a `code` saying what failed.
+   * @throws {DrillsterAuthError} with a `code` saying what failed (the promise rejects; the call
+   * itself never throws).
    */
-  async getAccessToken(options?: GetAccessTokenOptions): Promise<AccessToken> {
-    return this.#cached(options) ?? this.#fetchShared(options);
+  getAccessToken(options?: GetAccessTokenOptions): Promise<AccessToken> {
+    // Not `async`: a hit returns the slot's settled promise, so it allocates nothing.
+    return this.#cached(options)?.served ?? this.#fetchShared(options);
   }
 
   /** `Bearer <access token>`, for an `Authorization` header. Options as for {@link getAccessToken}. */
   async getAuthorizationHeader(options?: GetAccessTokenOptions): Promise<string> {
-    return authorizationHeader(this.#cached(options) ?? (await this.#fetchShared(options)));
+    return authorizationHeader(this.#cached(options)?.token ?? (await this.#fetchShared(options)));
   }
 
   /**
@@ -299,6 +301,7 @@ export class DrillsterAuth {
       (expected === undefined || slot.token.accessToken === expected)
     ) {
       slot.token = undefined;
+      slot.served = undefined;
     }
     const store = this.#store;
     if (store === undefined) return;
@@ -367,14 +370,19 @@ export class DrillsterAuth {
   }
 
   /**
-   * The hot path: the cached token of the subject while it may be served, starting a background
-   * refresh inside the refresh window. No allocation, no I/O. An invalid `subject` or
-   * `minValidity` is never served: it misses, and {@link #fetchShared} refuses it.
+   * The hot path: the slot of the subject while its token may be served, starting a background
+   * refresh inside the refresh window. No allocation, no I/O, never throws. Invalid options (a
+   * `subject` or `minValidity`, or options that are not an object) are never served: they miss,
+   * and {@link #fetchShared} refuses them.
    */
-  #cached(options: GetAccessTokenOptions | undefined): AccessToken | undefined {
+  #cached(
+    options: GetAccessTokenOptions | undefined,
+  ): (Slot & { token: AccessToken; served: Promise<AccessToken> }) | undefined {
     let subject = this.#ownSubject;
     if (options !== undefined) {
-      if (options.forceRefresh === true) return undefined;
+      if (typeof options !== 'object' || options === null || options.forceRefresh === true) {
+        return undefined;
+      }
       if (options.subject !== undefined) subject = options.subject;
     }
     const slot = this.#slots.get(subject);
@@ -391,7 +399,7 @@ export class DrillsterAuth {
       this.#refreshInBackground(subject, slot);
     }
     if (this.#onEvent) this.#hit(token);
-    return token;
+    return slot as Slot & { token: AccessToken; served: Promise<AccessToken> };
   }
 
   #hit(token: AccessToken): void {
@@ -418,6 +426,9 @@ export class DrillsterAuth {
   }
 
   async #fetchShared(options: GetAccessTokenOptions | undefined): Promise<AccessToken> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'options must be an object or undefined');
+    }
     const subject = this.#subject(options?.subject);
     const minValidity =
       numberOption(options?.minValidity, 'minValidity', {

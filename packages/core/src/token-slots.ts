@@ -31,6 +31,8 @@ export interface Filled {
 /** One subject's token in memory, and the request in flight for it. */
 export interface Slot {
   token: AccessToken | undefined;
+  /** `token`, settled: what a cache hit returns, so that a hit allocates no promise. */
+  served: Promise<AccessToken> | undefined;
   /** From here on, a hit also starts a background refresh; pushed back after a failed one. */
   refreshAt: number;
   /** From here on, the token is not served. */
@@ -58,6 +60,7 @@ export interface SlotTiming {
 export function emptySlot(): Slot {
   return {
     token: undefined,
+    served: undefined,
     refreshAt: 0,
     staleAt: 0,
     lifetime: 0,
@@ -92,6 +95,7 @@ export function fillSlot(
   slot.lifetime = lifetime;
   slot.failures = 0;
   slot.token = token;
+  slot.served = Promise.resolve(token);
   return { token, lifetime, minted, minValidity };
 }
 

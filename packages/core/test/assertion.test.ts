@@ -50,6 +50,15 @@ describe('signAssertion', () => {
     }
   });
 
+  it('encodes claims of every length modulo 3 as base64url that jose reads back', async () => {
+    for (const subject of ['a', 'ab', 'abc', 'abcd', '~~~>>>???', 'ÿ']) {
+      const jwt = await signAssertion(key, { audience, subject });
+      expect(jwt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const { payload } = await jwtVerify(jwt, publicKey, { audience });
+      expect(payload.sub).toBe(subject);
+    }
+  });
+
   it('honours the lifetime and never exceeds Drillster’s hour in the default', async () => {
     const jwt = await signAssertion(key, { audience, lifetime: MAX_ASSERTION_LIFETIME, now: 0 });
     const { payload } = await jwtVerify(jwt, publicKey, { currentDate: new Date(0) });

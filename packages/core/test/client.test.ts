@@ -48,6 +48,19 @@ describe('getAccessToken', () => {
     expect(fx.events.filter((e) => e.type === 'cache_hit')).toHaveLength(1);
   });
 
+  it('answers a hit with the same settled promise, until the token is invalidated', async () => {
+    const auth = fx.auth();
+    const token = await auth.getAccessToken();
+    const hit = auth.getAccessToken();
+    expect(auth.getAccessToken()).toBe(hit);
+    await expect(hit).resolves.toBe(token);
+    await auth.invalidate();
+    const next = auth.getAccessToken();
+    expect(next).not.toBe(hit);
+    expect((await next).accessToken).not.toBe(token.accessToken);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
   it('makes exactly one token request for 1,000 concurrent callers on a cold cache', async () => {
     const auth = fx.auth();
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => auth.getAccessToken()));
@@ -381,6 +394,24 @@ describe('short-lived tokens', () => {
     expect(await auth.getAccessToken()).toBe(first);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
   });
+});
+
+describe('options', () => {
+  it.each([[null], [42], ['subject']])(
+    'refuses %j as options with a rejection, never a throw, even with a token cached',
+    async (options) => {
+      const auth = fx.auth();
+      await auth.getAccessToken();
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = auth.getAccessToken(options as unknown as undefined);
+      }).not.toThrow();
+      await expect(pending).rejects.toMatchObject({ code: 'ERR_INVALID_OPTIONS' });
+      await expect(
+        auth.getAuthorizationHeader(options as unknown as undefined),
+      ).rejects.toBeInstanceOf(ConfigurationError);
+    },
+  );
 });
 
 describe('subjects', () => {
