@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import { axiosExample } from './axios/existing-client.js';
+import { doctorExample } from './cli/doctor.js';
 import { coreExample } from './core/get-token.js';
 import { denoExample } from './edge/run-deno.js';
 import { workerExample } from './edge/run-worker.js';
@@ -21,6 +22,7 @@ const examples: Array<[string, (environment: ExampleEnvironment) => Promise<Exam
   ['nest', nestExample],
   ['edge (Cloudflare Worker in workerd)', workerExample],
   ['edge (Deno)', denoExample],
+  ['cli (drillster-auth doctor)', doctorExample],
 ];
 
 const environment = await exampleEnvironment();

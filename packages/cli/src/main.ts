@@ -2,6 +2,7 @@ import { DrillsterAuthError } from '@drillster-auth/core';
 import { version } from '../package.json';
 import type { Command } from './command.js';
 import { assertionCommand } from './commands/assertion.js';
+import { doctorCommand } from './commands/doctor.js';
 import { inspectKeyCommand } from './commands/inspect-key.js';
 import { keygenCommand } from './commands/keygen.js';
 import { mockServerCommand } from './commands/mock-server.js';
@@ -17,6 +18,7 @@ const COMMANDS: readonly Command[] = [
   assertionCommand,
   inspectKeyCommand,
   keygenCommand,
+  doctorCommand,
   mockServerCommand,
 ];
 
@@ -39,7 +41,8 @@ Exit codes:
   4  the server is unavailable: unreachable, timed out, or 408/429/5xx after retries; try later
   5  the server answered with something unusable (a malformed or oversized response)
 
-On failure, stdout stays empty and the last line on stderr (after any warnings) is:
+On failure, stdout stays empty (except doctor's report) and the last line on stderr (after
+any warnings) is:
   drillster-auth: <message> (<code>)`;
 
 /**

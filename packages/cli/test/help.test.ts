@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { expectFailure, run } from './helpers.js';
 
-const COMMANDS = ['token', 'assertion', 'inspect-key', 'keygen', 'mock-server'];
+const COMMANDS = ['token', 'assertion', 'inspect-key', 'keygen', 'doctor', 'mock-server'];
 
 describe('help and version', () => {
   it('--help lists every command and the exit codes', async () => {
@@ -28,7 +28,7 @@ describe('help and version', () => {
   });
 
   it('the connection commands warn that a secret flag shows in ps', async () => {
-    for (const command of ['token', 'assertion']) {
+    for (const command of ['token', 'assertion', 'doctor']) {
       expect((await run([command, '--help'])).stdout).toContain('visible to other users in `ps`');
     }
   });

@@ -80,8 +80,15 @@ function validate(fault: FaultOptions): void {
     }
   }
   const { endpoint } = fault;
-  if (endpoint !== undefined && endpoint !== 'token' && endpoint !== 'metadata') {
-    throw new RangeError(`fault endpoint must be 'token' or 'metadata'; got ${String(endpoint)}`);
+  if (
+    endpoint !== undefined &&
+    endpoint !== 'token' &&
+    endpoint !== 'metadata' &&
+    endpoint !== 'api'
+  ) {
+    throw new RangeError(
+      `fault endpoint must be 'token', 'metadata' or 'api'; got ${String(endpoint)}`,
+    );
   }
 }
 

@@ -51,6 +51,7 @@ export class MockDrillster {
       tokens: new AccessTokens(),
       faults: new FaultQueue(),
       metadataFaults: new FaultQueue(),
+      apiFaults: new FaultQueue(),
       stats: emptyStats(),
       tokenLifetime: checkLifetime(options.tokenLifetime ?? 3600),
       clock: options.clock ?? Date.now,
@@ -195,7 +196,8 @@ export class MockDrillster {
 
   /**
    * Applies a fault to the next token-endpoint requests (or metadata requests, with
-   * `endpoint: 'metadata'`). Faults queue in order, one queue per route; each request takes one
+   * `endpoint: 'metadata'`, or API requests, with `endpoint: 'api'`). Faults queue in order, one
+   * queue per route; each request takes one
    * use of the first. A fault with `dateOffsetMs` and no `count` stays in force until
    * {@link clearFaults}.
    *
@@ -205,13 +207,15 @@ export class MockDrillster {
    */
   injectFault(fault: FaultOptions): void {
     if (fault.endpoint === 'metadata') this.#state.metadataFaults.add(fault);
+    else if (fault.endpoint === 'api') this.#state.apiFaults.add(fault);
     else this.#state.faults.add(fault);
   }
 
-  /** Removes all queued and standing faults, of both routes. */
+  /** Removes all queued and standing faults, of every route. */
   clearFaults(): void {
     this.#state.faults.clear();
     this.#state.metadataFaults.clear();
+    this.#state.apiFaults.clear();
   }
 
   /**

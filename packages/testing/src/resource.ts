@@ -1,3 +1,4 @@
+import { delay, faultResponse } from './faults.js';
 import { baseHeaders, json, quote } from './responses.js';
 import { type ServerState, serverNow } from './state.js';
 import type { VerifiedAccessToken } from './types.js';
@@ -13,12 +14,23 @@ const GROUPS = [
 export async function protectedResource(request: Request, state: ServerState): Promise<Response> {
   const { stats } = state;
   stats.apiRequests += 1;
+  const fault = state.apiFaults.take();
+  if (fault?.delayMs) await delay(fault.delayMs, request.signal);
   const now = serverNow(state);
   const headers = baseHeaders(now);
+  // A 401 fault stands for a token the API no longer accepts; other faults answer as elsewhere.
+  const refused =
+    fault?.status === 401 &&
+    fault.body === undefined &&
+    fault.bodyBytes === undefined &&
+    !fault.dropConnection;
+  const injected =
+    fault && !refused ? faultResponse(fault, headers, new URLSearchParams()) : undefined;
+  if (injected !== undefined) return injected;
   const authorization = request.headers.get('authorization');
   const match = authorization === null ? null : /^bearer +([^\s]+) *$/i.exec(authorization);
   let token: VerifiedAccessToken | undefined;
-  if (match?.[1] !== undefined) token = await state.tokens.verify(match[1], now);
+  if (match?.[1] !== undefined && !refused) token = await state.tokens.verify(match[1], now);
   if (token === undefined) {
     stats.apiRejections += 1;
     // RFC 6750 §3.1: no error code when the request carried no token at all.

@@ -12,6 +12,8 @@ export interface ServerState {
   faults: FaultQueue;
   /** Faults for the metadata route. */
   metadataFaults: FaultQueue;
+  /** Faults for the protected resource (`/api/…`). */
+  apiFaults: FaultQueue;
   stats: MockStats;
   /** In seconds. */
   tokenLifetime: number;

@@ -47,16 +47,19 @@ export interface MockManagedUser {
 }
 
 /**
- * A fault for upcoming token-endpoint (or, with `endpoint: 'metadata'`, metadata) requests.
+ * A fault for upcoming token-endpoint requests (or, with `endpoint: 'metadata'`, metadata
+ * requests; with `endpoint: 'api'`, requests to the protected `/api/…` resource).
  * Fields combine: `{ status: 503, retryAfter: 2 }` answers 503 with `Retry-After: 2`.
  */
 export interface FaultOptions {
   /**
-   * Which route the fault applies to: `token` (`POST /daas/oauth/token`) or `metadata`
-   * (`GET /.well-known/oauth-authorization-server`). Default `token`. Each route has its own
-   * queue; `dateOffsetMs`, `omitExpiresIn` and `tokenType` mean nothing for `metadata`.
+   * Which route the fault applies to: `token` (`POST /daas/oauth/token`), `metadata`
+   * (`GET /.well-known/oauth-authorization-server`) or `api` (`/api/2.1.1/…`, where a `status`
+   * of 401 answers as for an invalid token: RFC 6750 `invalid_token`). Default `token`. Each
+   * route has its own queue; `dateOffsetMs`, `omitExpiresIn` and `tokenType` mean nothing for
+   * `metadata` and `api`.
    */
-  endpoint?: 'token' | 'metadata';
+  endpoint?: 'token' | 'metadata' | 'api';
   /**
    * Answer with this HTTP status and an RFC 6749 §5.2 body instead of handling the request:
    * `server_error` for 500, `temporarily_unavailable` for other 5xx, `slow_down` for 429,

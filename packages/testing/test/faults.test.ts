@@ -181,6 +181,22 @@ describe('bodies for the fault matrix', () => {
     expect(server.mock.stats.tokenRequests).toBe(1);
   });
 
+  it('applies API faults to the API only: a 401 refuses a valid token, a 503 is an outage', async () => {
+    server.mock.resetStats();
+    const token = ((await (await send()).json()) as { access_token: string }).access_token;
+    const user = () =>
+      fetch(`${server.apiBaseUrl}user`, { headers: { authorization: `Bearer ${token}` } });
+    server.mock.injectFault({ endpoint: 'api', status: 401 });
+    server.mock.injectFault({ endpoint: 'api', status: 503 });
+    expect((await send()).status).toBe(200);
+    const refused = await user();
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(await errorOf(await user())).toEqual([503, 'temporarily_unavailable']);
+    expect((await user()).status).toBe(200);
+    expect(server.mock.stats).toMatchObject({ apiRequests: 3, apiRejections: 1, tokenRequests: 2 });
+  });
+
   it('faultMatrix: every case injects, names a unique outcome and an attempt bound', () => {
     const names = new Set<string>();
     for (const fault of faultMatrix) {

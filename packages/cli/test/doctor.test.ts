@@ -1,0 +1,238 @@
+import type { MockClient, MockManagedUser, MockServiceAccount } from '@drillster-auth/testing';
+import { expectNoLeaks, startMockDrillster } from '@drillster-auth/testing/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CORRUPT_KEY_FILE, pemBodyLines, type RunResult, run, tempDir } from './helpers.js';
+
+let server: Awaited<ReturnType<typeof startMockDrillster>>;
+let account: MockServiceAccount;
+let client: MockClient;
+let user: MockManagedUser;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+/** Everything `doctor` needs, from the environment, as for `token`. */
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startMockDrillster();
+  ({ account, client, managedUser: user } = await server.provision());
+  dir = await tempDir();
+  env = {
+    DRILLSTER_KEY_FILE: await dir.file('key.json', account.keyFileJson),
+    DRILLSTER_CLIENT_ID: client.clientId,
+    DRILLSTER_CLIENT_SECRET: client.clientSecret,
+    DRILLSTER_ISSUER: server.issuer,
+  };
+});
+
+afterEach(() => {
+  server.mock.clearFaults();
+  server.mock.resetStats();
+});
+
+afterAll(async () => {
+  await server?.close();
+  await dir?.remove();
+});
+
+const CHECKS = ['key file', 'issuer metadata', 'clock', 'token', 'API', 'subject'];
+
+/** Each table line's mark by check title: ✓, ✗ or - (skipped). */
+function marks(stdout: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^([✓✗-]) (key file|issuer metadata|clock|token|API|subject) /.exec(line);
+    if (match) found[match[2]!] = match[1]!;
+  }
+  return found;
+}
+
+/** The table's marks: ✓ up to `failed`, ✗ there, - (skipped) after it. */
+function expected(failed: string | undefined): Record<string, string> {
+  const at = failed === undefined ? CHECKS.length : CHECKS.indexOf(failed);
+  return Object.fromEntries(CHECKS.map((title, i) => [title, i < at ? '✓' : i === at ? '✗' : '-']));
+}
+
+/** No secret of the run in stdout or stderr, and nothing shaped like a token or assertion. */
+function expectNothingSecret(result: RunResult, extra: string[] = []): void {
+  const output = result.stdout + result.stderr;
+  const secrets = [
+    client.clientSecret,
+    account.keyFile.privateKey,
+    ...pemBodyLines(account.keyFile.privateKey),
+    server.mock.stats.lastAssertion,
+    ...extra,
+  ];
+  expectNoLeaks(
+    output,
+    Object.fromEntries(secrets.map((secret, i) => [`secret #${i}`, secret])),
+    'doctor output',
+  );
+  expect(output).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+}
+
+/** A failed run: the table on stdout, the failed check's cause and fix, the usual stderr line. */
+function expectFailedAt(
+  result: RunResult,
+  title: string,
+  exitCode: number,
+  code: string,
+  cause: RegExp,
+): string {
+  expect(result.code).toBe(exitCode);
+  expect(marks(result.stdout)).toEqual(expected(title));
+  const failed = result.stdout.split('\n').find((line) => line.startsWith(`✗ ${title} `))!;
+  expect(failed).toContain(`(${code})`);
+  expect(result.stdout).toMatch(cause);
+  expect(result.stdout).toMatch(/ {10,}what to do: {3}\S/);
+  expect(result.stdout).toContain(`${title} failed; exit code ${exitCode}.`);
+  expect(result.stderr).toMatch(new RegExp(`^drillster-auth: [^\\n]+ \\(${code}\\)\\n$`));
+  expectNothingSecret(result);
+  return failed;
+}
+
+describe('doctor', () => {
+  it('passes every check, with timings, who the tokens are for, and no secret', async () => {
+    const result = await run(['doctor', '--subject', user.userId], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(marks(result.stdout)).toEqual(expected(undefined));
+    for (const line of result.stdout.split('\n').filter((l) => l.startsWith('✓'))) {
+      expect(line).toMatch(/ \d+ ms {2}\S/);
+    }
+    expect(result.stdout).toContain(`key id ${account.keyId}`);
+    expect(result.stdout).toMatch(/JWK thumbprint [\w-]{43}/);
+    expect(result.stdout).toContain(`token endpoint ${server.tokenEndpoint}`);
+    expect(result.stdout).toContain(`id ${account.serviceAccountId} (the service account itself)`);
+    expect(result.stdout).toContain(`id ${user.userId}, ${user.email}`);
+    expect(result.stdout).toContain('All 6 checks passed.');
+    expect(server.mock.stats).toMatchObject({ tokensIssued: 2, apiRequests: 2, apiRejections: 0 });
+    expectNothingSecret(result);
+  });
+
+  it('--json: one object with every check, skipped ones included', async () => {
+    const result = await run(['doctor', '--json'], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ ok: true, exitCode: 0 });
+    expect(
+      report.checks.map((c: { check: string; status: string }) => [c.check, c.status]),
+    ).toEqual([
+      ['key-file', 'ok'],
+      ['metadata', 'ok'],
+      ['clock', 'ok'],
+      ['token', 'ok'],
+      ['api', 'ok'],
+      ['subject', 'skipped'],
+    ]);
+    expect(report.checks[0].ms).toEqual(expect.any(Number));
+    expectNothingSecret(result);
+  });
+
+  it('a bad key file fails the first check (exit 2) and skips the rest', async () => {
+    const corrupt = await run(['doctor'], { ...env, DRILLSTER_KEY_FILE: CORRUPT_KEY_FILE });
+    expectFailedAt(corrupt, 'key file', 2, 'ERR_KEY_FILE_MALFORMED_KEY', /not a usable Drillster/);
+    expect(server.mock.stats).toMatchObject({ metadataRequests: 0, tokenRequests: 0 });
+    const missing = await run(['doctor'], { ...env, DRILLSTER_KEY_FILE: `${dir.path}/none.json` });
+    expectFailedAt(missing, 'key file', 2, 'ERR_KEY_FILE_READ', /cannot be read/);
+  });
+
+  it('metadata down (exit 4) or naming another issuer (exit 2)', async () => {
+    server.mock.injectFault({ endpoint: 'metadata', status: 503 });
+    expectFailedAt(
+      await run(['doctor'], env),
+      'issuer metadata',
+      4,
+      'ERR_DISCOVERY',
+      /likely cause: the authorization server is unavailable \(HTTP 503\)/,
+    );
+    server.mock.injectFault({
+      endpoint: 'metadata',
+      body: JSON.stringify({
+        issuer: 'https://elsewhere.example',
+        token_endpoint: server.tokenEndpoint,
+      }),
+    });
+    expectFailedAt(
+      await run(['doctor'], env),
+      'issuer metadata',
+      2,
+      'ERR_ISSUER_MISMATCH',
+      /describes another issuer/,
+    );
+  });
+
+  it('a clock more than 30 s off fails (exit 2); a smaller skew passes and is named', async () => {
+    server.mock.injectFault({ dateOffsetMs: 5 * 60_000 });
+    const line = expectFailedAt(
+      await run(['doctor'], env),
+      'clock',
+      2,
+      'ERR_CLOCK_SKEW',
+      /synchronise the clock with NTP/,
+    );
+    expect(line).toMatch(/(299|300|301) s behind the server's clock/);
+    expect(server.mock.stats.tokenRequests).toBe(0);
+
+    server.mock.clearFaults();
+    server.mock.injectFault({ dateOffsetMs: -10_000 });
+    const result = await run(['doctor'], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(
+      /✓ clock .* (9|10|11) s ahead of the server's clock .*within 30 s/,
+    );
+  });
+
+  it('invalid_client: the client id and secret (exit 3)', async () => {
+    const wrong = 'not-the-secret-but-long-enough';
+    const result = await run(['doctor'], { ...env, DRILLSTER_CLIENT_SECRET: wrong });
+    const line = expectFailedAt(
+      result,
+      'token',
+      3,
+      'ERR_TOKEN_ENDPOINT',
+      /client id and client secret/,
+    );
+    expect(line).toContain('invalid_client');
+    expectNothingSecret(result, [wrong]);
+  });
+
+  it('invalid_grant after the key was deleted: names the key and its thumbprint (exit 3)', async () => {
+    const other = await server.mock.createServiceAccount();
+    server.mock.revokeKey(other.keyId);
+    const keyFile = await dir.file('revoked.json', other.keyFileJson);
+    const result = await run(['doctor'], { ...env, DRILLSTER_KEY_FILE: keyFile });
+    const line = expectFailedAt(result, 'token', 3, 'ERR_TOKEN_ENDPOINT', /key was deleted/);
+    expect(line).toContain('invalid_grant');
+    expect(result.stdout).toContain(
+      `key ${other.keyId} of service account ${other.serviceAccountId}`,
+    );
+    expect(result.stdout).toMatch(/look for this key \(JWK thumbprint [\w-]{43}\)/);
+    expectNothingSecret(result, [
+      other.keyFile.privateKey,
+      ...pemBodyLines(other.keyFile.privateKey),
+    ]);
+  });
+
+  it('the API refusing the token (exit 3) or down (exit 4)', async () => {
+    server.mock.injectFault({ endpoint: 'api', status: 401 });
+    expectFailedAt(await run(['doctor'], env), 'API', 3, 'ERR_API_REFUSED', /API refused a token/);
+    server.mock.injectFault({ endpoint: 'api', status: 503 });
+    expectFailedAt(
+      await run(['doctor'], env),
+      'API',
+      4,
+      'ERR_API_UNAVAILABLE',
+      /API is unreachable or unavailable/,
+    );
+  });
+
+  it('an unknown --subject fails the last check (exit 3)', async () => {
+    const result = await run(['doctor', '--subject', 'nobody@users.example.com'], env);
+    const line = expectFailedAt(
+      result,
+      'subject',
+      3,
+      'ERR_TOKEN_ENDPOINT',
+      /does not know "nobody@/,
+    );
+    expect(line).toContain('invalid_grant');
+  });
+});
