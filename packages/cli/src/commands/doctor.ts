@@ -121,10 +121,17 @@ async function loadContext(
   secrets: Secrets,
   subject: string | undefined,
 ): Promise<DoctorContext> {
-  const context: Omit<DoctorContext, 'options' | 'openClient'> = subject ? { subject } : {};
+  const context: Omit<DoctorContext, 'options' | 'openClient'> = {
+    rejectedKeys: [],
+    ...(subject ? { subject } : {}),
+  };
   try {
     const options = await resolveAuthOptions(parsed, io, secrets, true);
-    return { ...context, options, openClient: () => createDrillsterAuth(options) };
+    return {
+      ...context,
+      options,
+      openClient: (onEvent) => createDrillsterAuth({ ...options, onEvent }),
+    };
   } catch (error) {
     if (!(error instanceof CliError) || error.code !== 'ERR_KEY_FILE_READ') throw error;
     return {
