@@ -1,7 +1,14 @@
 import type { MockClient, MockManagedUser, MockServiceAccount } from '@drillster-auth/testing';
 import { expectNoLeaks, startMockDrillster } from '@drillster-auth/testing/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORRUPT_KEY_FILE, pemBodyLines, type RunResult, run, tempDir } from './helpers.js';
+import {
+  CORRUPT_KEY_FILE,
+  pemBodyLines,
+  type RunResult,
+  run,
+  startServer,
+  tempDir,
+} from './helpers.js';
 
 let server: Awaited<ReturnType<typeof startMockDrillster>>;
 let account: MockServiceAccount;
@@ -234,5 +241,45 @@ describe('doctor', () => {
       /does not know "nobody@/,
     );
     expect(line).toContain('invalid_grant');
+  });
+
+  it('a hostile server: its control characters are escaped, the secrets it echoes scrubbed', async () => {
+    const seen: URLSearchParams[] = [];
+    const hostile = await startServer(async (request, body) => {
+      if (request.url === '/.well-known/oauth-authorization-server') {
+        const origin = `http://${request.headers.host}`;
+        return {
+          status: 200,
+          body: JSON.stringify({ issuer: origin, token_endpoint: `${origin}/token` }),
+        };
+      }
+      const form = new URLSearchParams(body);
+      seen.push(form);
+      // Echoes what it got, raw and base64, between terminal controls.
+      const echo = `${form.get('client_secret')} ${Buffer.from(form.get('assertion') ?? '').toString('base64')}`;
+      return {
+        status: 400,
+        body: JSON.stringify({
+          error: 'invalid_grant',
+          error_description: `\u001b[2J\u202e ${echo} \u0007`,
+        }),
+      };
+    });
+    try {
+      for (const format of [[], ['--json']]) {
+        const result = await run(['doctor', ...format], { ...env, DRILLSTER_ISSUER: hostile.url });
+        expect(result.code).toBe(3);
+        const output = result.stdout + result.stderr;
+        expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+        // The table shows the escapes; the JSON keeps the text, its controls JSON-escaped.
+        if (format.length === 0) expect(result.stdout).toContain('\\x1b[2J\\u202e');
+        else expect(JSON.parse(result.stdout).checks[3].detail).toContain('\u001b[2J\u202e');
+        expect(result.stdout).toContain('[redacted]');
+        expectNothingSecret(result, [seen.at(-1)?.get('assertion') ?? 'no assertion was sent']);
+      }
+      expect(seen).toHaveLength(2);
+    } finally {
+      await hostile.close();
+    }
   });
 });
