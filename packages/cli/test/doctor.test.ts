@@ -270,6 +270,7 @@ describe('doctor', () => {
         const result = await run(['doctor', ...format], { ...env, DRILLSTER_ISSUER: hostile.url });
         expect(result.code).toBe(3);
         const output = result.stdout + result.stderr;
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
         expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
         // The table shows the escapes; the JSON keeps the text, its controls JSON-escaped.
         if (format.length === 0) expect(result.stdout).toContain('\\x1b[2J\\u202e');
