@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { axiosExample } from './axios/existing-client.js';
 import { doctorExample } from './cli/doctor.js';
 import { coreExample } from './core/get-token.js';
+import { rotationExample } from './core/rotation.js';
 import { denoExample } from './edge/run-deno.js';
 import { workerExample } from './edge/run-worker.js';
 import { nestExample } from './nest/main.js';
@@ -23,6 +24,8 @@ const examples: Array<[string, (environment: ExampleEnvironment) => Promise<Exam
   ['edge (Cloudflare Worker in workerd)', workerExample],
   ['edge (Deno)', denoExample],
   ['cli (drillster-auth doctor)', doctorExample],
+  // Last: on the mock it deletes the key the other examples sign with.
+  ['core (key rotation)', rotationExample],
 ];
 
 const environment = await exampleEnvironment();

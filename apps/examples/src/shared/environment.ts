@@ -4,11 +4,18 @@ import { startMockDrillster } from '@drillster-auth/testing/node';
 
 /** Where the examples get their credentials and which Drillster they talk to. */
 export interface ExampleEnvironment {
-  /** Options for `createDrillsterAuth`. */
-  auth: Pick<
-    DrillsterAuthOptions,
-    'key' | 'clientId' | 'clientSecret' | 'issuer' | 'tokenEndpoint'
-  >;
+  /** Options for `createDrillsterAuth`, with the key as its JSON file's text. */
+  auth: Pick<DrillsterAuthOptions, 'clientId' | 'clientSecret' | 'issuer' | 'tokenEndpoint'> & {
+    key: string;
+  };
+  /**
+   * A second registered key of the service account (its JSON file's text), listed after
+   * `auth.key` by the rotation example: on the mock a fresh one; on Drillster the file
+   * `DRILLSTER_STANDBY_KEY_FILE` names, when set.
+   */
+  standbyKey?: string;
+  /** On the mock only: deletes a key as Drillster's console does. */
+  deleteKey?: (keyId: string) => void;
   /** Base URL of the REST API, ending in `/api/2.1.1/`. */
   apiBaseUrl: string;
   /** A user the service account manages, for widget tokens. */
@@ -26,7 +33,9 @@ export interface ExampleEnvironment {
 export async function exampleEnvironment(env = process.env): Promise<ExampleEnvironment> {
   const { DRILLSTER_KEY_FILE, DRILLSTER_CLIENT_ID, DRILLSTER_CLIENT_SECRET } = env;
   if (DRILLSTER_KEY_FILE && DRILLSTER_CLIENT_ID && DRILLSTER_CLIENT_SECRET) {
+    const standby = env.DRILLSTER_STANDBY_KEY_FILE;
     return {
+      ...(standby ? { standbyKey: await readFile(standby, 'utf8') } : {}),
       auth: {
         key: await readFile(DRILLSTER_KEY_FILE, 'utf8'),
         clientId: DRILLSTER_CLIENT_ID,
@@ -42,9 +51,12 @@ export async function exampleEnvironment(env = process.env): Promise<ExampleEnvi
   }
   const server = await startMockDrillster();
   const { account, managedUser, authOptions } = await server.provision();
+  const standby = await server.mock.addKey(account.serviceAccountId);
   return {
     // The key as its JSON file's text, the way it arrives from disk or a secret store.
     auth: { ...authOptions, key: account.keyFileJson },
+    standbyKey: standby.keyFileJson,
+    deleteKey: (keyId) => server.mock.revokeKey(keyId),
     apiBaseUrl: server.apiBaseUrl,
     managedUserId: managedUser.userId,
     target: 'mock',
