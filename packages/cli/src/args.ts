@@ -6,6 +6,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** What {@link parseCommandArgs} returns: option values by name, and positionals. */
 export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
+  /** The values of each option with `multiple: true` that was given, in order. */
+  lists: Record<string, string[]>;
   positionals: string[];
 }
 
@@ -40,10 +42,13 @@ export function parseCommandArgs(
       `${command}: too many arguments; see drillster-auth ${command} --help`,
     );
   }
-  return {
-    values: parsed.values as ParsedArgs['values'],
-    positionals: parsed.positionals,
-  };
+  const values: ParsedArgs['values'] = {};
+  const lists: ParsedArgs['lists'] = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (Array.isArray(value)) lists[name] = value.map(String);
+    else values[name] = value;
+  }
+  return { values, lists, positionals: parsed.positionals };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { delimiter } from 'node:path';
 import type { DrillsterAuthOptions } from '@drillster-auth/core';
 import type { ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
@@ -8,7 +9,7 @@ import { warn } from './terminal.js';
 
 /** Flags shared by the commands that talk to Drillster (`token`, `assertion`). */
 export const CONNECTION_OPTIONS = {
-  'key-file': { type: 'string' },
+  'key-file': { type: 'string', multiple: true },
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
   'client-secret-file': { type: 'string' },
@@ -21,6 +22,10 @@ export const CONNECTION_OPTIONS = {
 export const CONNECTION_HELP = `Configuration (a flag wins over its environment variable):
   --key-file PATH|JSON       Service account JSON key file: its path, or its JSON text
                              (a value starting with "{").          env DRILLSTER_KEY_FILE
+                             Repeat it to list several keys of the service account in
+                             order of preference (key rotation: the next key signs when
+                             Drillster refuses one). The variable lists several as paths
+                             separated by "${delimiter}", or as a JSON array of key files.
   --client-id ID             Client id of your client application. env DRILLSTER_CLIENT_ID
   --client-secret-file PATH  File holding the client secret.       env DRILLSTER_CLIENT_SECRET_FILE
   --client-secret SECRET     The client secret itself.             env DRILLSTER_CLIENT_SECRET
@@ -67,9 +72,10 @@ export async function resolveAuthOptions(
   const flag = (name: keyof typeof CONNECTION_OPTIONS) => nonEmpty(args.values[name]);
   const variable = (name: string) => nonEmpty(env[name]);
 
-  const keyFileFlag = flag('key-file');
-  const keyFile = keyFileFlag ?? variable(ENV.keyFile);
-  const keySource = keyFileFlag !== undefined ? '--key-file' : ENV.keyFile;
+  const keyFileFlags = (args.lists['key-file'] ?? []).filter((value) => value !== '');
+  const keyFiles =
+    keyFileFlags.length > 0 ? keyFileFlags : listedKeyFiles(variable(ENV.keyFile), secrets);
+  const keySource = keyFileFlags.length > 0 ? '--key-file' : ENV.keyFile;
   const clientId = flag('client-id') ?? variable(ENV.clientId);
   const clientSecret = await resolveClientSecret(args, env);
   secrets.add(clientSecret);
@@ -79,7 +85,7 @@ export async function resolveAuthOptions(
       `--client-secret is visible to other users of this machine in \`ps\` and lands in shell history; pass the secret with --client-secret-file, ${ENV.clientSecretFile} or ${ENV.clientSecret} instead`,
     );
   }
-  if (keyFileFlag !== undefined && isKeyFileText(keyFileFlag)) {
+  if (keyFileFlags.some(isKeyFileText)) {
     warn(
       io,
       `--key-file with the key file's text puts the private key in \`ps\` and shell history; pass a path, or the text in ${ENV.keyFile}`,
@@ -87,14 +93,14 @@ export async function resolveAuthOptions(
   }
 
   const missing: string[] = [];
-  if (keyFile === undefined) missing.push(`key file (--key-file or ${ENV.keyFile})`);
+  if (keyFiles.length === 0) missing.push(`key file (--key-file or ${ENV.keyFile})`);
   if (needsClient && clientId === undefined) {
     missing.push(`client id (--client-id or ${ENV.clientId})`);
   }
   if (needsClient && clientSecret === undefined) {
     missing.push(`client secret (--client-secret-file, ${ENV.clientSecret} or --client-secret)`);
   }
-  if (missing.length > 0 || keyFile === undefined) {
+  if (missing.length > 0) {
     throw new CliError('ERR_MISSING_CONFIG', `missing configuration: ${missing.join(', ')}`);
   }
 
@@ -103,9 +109,11 @@ export async function resolveAuthOptions(
   const issuer = endpointFlags ? flag('issuer') : variable(ENV.issuer);
   const tokenEndpoint = endpointFlags ? flag('token-endpoint') : variable(ENV.tokenEndpoint);
 
-  const key = await readKeyFile(keyFile, keySource, secrets);
+  const keys: string[] = [];
+  // One at a time, so the first unreadable one is the one reported.
+  for (const keyFile of keyFiles) keys.push(await readKeyFile(keyFile, keySource, secrets));
   return {
-    key,
+    key: keys.length === 1 ? (keys[0] as string) : keys,
     clientId: clientId ?? UNUSED_CREDENTIAL,
     clientSecret: clientSecret ?? UNUSED_CREDENTIAL,
     fetch: rememberingFetch(secrets),
@@ -187,6 +195,48 @@ export async function readKeyFile(
   );
   secrets.addKeyMaterial(text);
   return withoutBom(text);
+}
+
+/**
+ * The key files `DRILLSTER_KEY_FILE` lists, in order: the variable holds one key file's JSON
+ * text, a JSON array of key files (each an object, its JSON text or a path: what a secret store
+ * holds during a rotation), or one or more paths separated by the platform's path delimiter
+ * (`:`, on Windows `;`, as in `PATH`). Key material in the array is remembered in `secrets`.
+ *
+ * @throws {CliError} `ERR_INVALID_CONFIG` for an array that is no JSON, is empty or holds
+ * something else; its text is never quoted.
+ */
+function listedKeyFiles(value: string | undefined, secrets: Secrets): string[] {
+  if (value === undefined) return [];
+  if (isKeyFileText(value)) return [value];
+  if (!value.trimStart().startsWith('[')) {
+    return value.split(delimiter).filter((path) => path !== '');
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(value.trimStart());
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    // The parser's message would quote the text, key material included.
+    throw new CliError(
+      'ERR_INVALID_CONFIG',
+      `${ENV.keyFile} starts with "[" but is not a non-empty JSON array of key files`,
+    );
+  }
+  return list.map((item, index) => {
+    if (typeof item === 'string' && item !== '') return item;
+    if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+      const text = JSON.stringify(item);
+      secrets.addKeyMaterial(text);
+      return text;
+    }
+    throw new CliError(
+      'ERR_INVALID_CONFIG',
+      `${ENV.keyFile}[${index}] must be a key file (an object), its JSON text or its path`,
+    );
+  });
 }
 
 /** Windows editors save UTF-8 with a byte order mark, which is not JSON. */
