@@ -1,7 +1,9 @@
-import { ConfigurationError } from '@drillster-auth/core';
+import { ConfigurationError, DRILLSTER_API_BASE_URL, originOf } from '@drillster-auth/core';
 import type { AxiosInstance } from 'axios';
-import { DRILLSTER_API_ORIGIN } from './options.js';
-import { browserBase, originOf } from './request-origin.js';
+import { browserBase } from './request-origin.js';
+
+/** Where tokens go when the instance has no `baseURL`: Drillster's API. */
+const DRILLSTER_API_ORIGIN = originOf(DRILLSTER_API_BASE_URL);
 
 /** Decides which origins may receive tokens. */
 export type OriginPolicy = (origin: string) => boolean;

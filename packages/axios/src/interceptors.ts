@@ -42,6 +42,8 @@ export interface DrillsterInterceptors {
 interface SentToken {
   subject: string | undefined;
   accessToken: string;
+  /** The `Authorization` header it went out in (core's `authorizationHeader`). */
+  header: string;
   /** Where the token went; only an answer from there may judge it. */
   origin: string;
 }
@@ -94,15 +96,16 @@ export function createDrillsterInterceptors(
       });
     }
     const token = await auth.getAccessToken({ subject, signal });
-    headers.set('Authorization', authorizationHeader(token));
+    const header = authorizationHeader(token);
+    headers.set('Authorization', header);
     trackFinalUrl(config);
-    sent.set(config, { subject, accessToken: token.accessToken, origin });
+    sent.set(config, { subject, accessToken: token.accessToken, header, origin });
     return config;
   };
 
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     const token = sent.get(response.config);
-    if (token !== undefined) redactToken(response.config, token.accessToken, [response]);
+    if (token !== undefined) redactToken(response.config, token.header, [response]);
     return response;
   };
 
@@ -118,7 +121,7 @@ export function createDrillsterInterceptors(
       // After a redirect the 401 may come from elsewhere; only the origin that got the token
       // can say it is bad. When the adapter does not tell where the answer came from, no retry.
       answerOrigin(response, token.origin) === token.origin;
-    redactToken(config, token.accessToken, [error, response]);
+    redactToken(config, token.header, [error, response]);
     if (!judged) throw error;
     // Core forgets the token only where it still is the one that failed, so the first 401 per
     // token causes the one refresh and the others share it; it never hands back the rejected

@@ -1,3 +1,5 @@
+import { DRILLSTER_ISSUER } from '@drillster-auth/core';
+
 /** Per-request settings, passed as the `drillster` field of an axios request config. */
 export interface DrillsterRequestOptions {
   /**
@@ -26,13 +28,17 @@ export interface DrillsterAxiosOptions {
   /**
    * Origins (`https://host[:port]`) that may receive Drillster tokens; requests to any other
    * origin go out untouched and never cause a token request. Replaces the default, which is the
-   * origin of the instance's `baseURL`, or {@link DRILLSTER_API_ORIGIN} when it has none.
+   * origin of the instance's `baseURL`, or Drillster's (core's `DRILLSTER_API_BASE_URL`) when it has none.
    */
   allowedOrigins?: readonly string[];
 }
 
-/** Where Drillster's API lives; the origin tokens go to when the instance has no `baseURL`. */
-export const DRILLSTER_API_ORIGIN = 'https://www.drillster.com';
+/**
+ * Where Drillster's API lives; the origin tokens go to when the instance has no `baseURL`.
+ * @deprecated Use `DRILLSTER_ISSUER` from `@drillster-auth/core` (the same origin), or
+ * `originOf(DRILLSTER_API_BASE_URL)`. Kept until 1.0.
+ */
+export const DRILLSTER_API_ORIGIN = DRILLSTER_ISSUER;
 
 declare module 'axios' {
   interface AxiosRequestConfig {

@@ -1,20 +1,22 @@
+import { REDACTED } from '@drillster-auth/core';
 import { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 
 /** What our `Authorization` header reads once the request it went out with has been answered. */
-export const REDACTED_BEARER = 'Bearer [redacted]';
+export const REDACTED_BEARER = `Bearer ${REDACTED}`;
 
 /**
- * Keeps `accessToken` out of what a logged answer or error shows. axios puts the request config
+ * Keeps the token in `header` out of what a logged answer or error shows. axios puts the request config
  * (with its headers) and the raw request (with the header bytes) on both, and they print in
  * `util.inspect` and `JSON.stringify`. The request has been sent by now, so nothing needs the
  * header any more: the config's header becomes `Bearer [redacted]`, the raw request's copies of
  * it are overwritten, and `request` stays readable but is no longer enumerable.
  *
+ * @param header - The `Authorization` header the request went out with (core's `authorizationHeader`).
  * @param holders - The answer and/or the error that carry `config` and `request`.
  */
 export function redactToken(
   config: InternalAxiosRequestConfig,
-  accessToken: string,
+  header: string,
   holders: readonly unknown[],
 ): void {
   config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
@@ -23,7 +25,7 @@ export function redactToken(
       continue;
     }
     const request: unknown = (holder as { request: unknown }).request;
-    scrubRawRequest(request, accessToken);
+    scrubRawRequest(request, header);
     Object.defineProperty(holder, 'request', {
       value: request,
       enumerable: false,
@@ -34,9 +36,8 @@ export function redactToken(
 }
 
 /** Overwrites the token in each place an adapter's raw request keeps the header it sent. */
-function scrubRawRequest(request: unknown, accessToken: string): void {
+function scrubRawRequest(request: unknown, bearer: string): void {
   if (typeof request !== 'object' || request === null) return;
-  const bearer = `Bearer ${accessToken}`;
   // fetch adapter: the `Request` it sent. Its headers are mutable (guard "request").
   if (typeof Request !== 'undefined' && request instanceof Request) {
     if (request.headers.get('authorization') === bearer) {

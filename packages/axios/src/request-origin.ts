@@ -1,3 +1,4 @@
+import { originOf } from '@drillster-auth/core';
 import type { InternalAxiosRequestConfig } from 'axios';
 
 // Copies of axios' own rules (lib/core/buildFullPath.js and helpers): the origin we check has to
@@ -26,13 +27,6 @@ export function requestOrigin(config: InternalAxiosRequestConfig): string | unde
   const base =
     Object.hasOwn(config, 'socketPath') && config.socketPath ? 'http://localhost' : browserBase();
   return originOf(fullPath, base);
-}
-
-/** The origin of `url` resolved against `base`, or `undefined` when it has none. */
-export function originOf(url: string, base?: string): string | undefined {
-  if (!URL.canParse(url, base)) return undefined;
-  const origin = new URL(url, base).origin;
-  return origin === 'null' ? undefined : origin;
 }
 
 /** Where relative URLs resolve in a browser (the page); `undefined` elsewhere, as in axios on Node. */

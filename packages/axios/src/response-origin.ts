@@ -1,5 +1,5 @@
+import { originOf } from '@drillster-auth/core';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { originOf } from './request-origin.js';
 
 /**
  * Final URLs of the `Request`s axios' fetch adapter sent. That adapter puts the `Request` it

@@ -1,8 +1,9 @@
+import { DRILLSTER_API_BASE_URL, originOf } from '@drillster-auth/core';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { describe, expect, it } from 'vitest';
-import { originOf, requestOrigin } from '../src/request-origin.js';
+import { requestOrigin } from '../src/request-origin.js';
 
-const BASE = 'https://www.drillster.com/api/2.1.1/';
+const BASE = DRILLSTER_API_BASE_URL;
 
 /** Where axios itself would send the request: its own getUri is the oracle. */
 function axiosOrigin(config: InternalAxiosRequestConfig): string | undefined {

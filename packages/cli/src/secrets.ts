@@ -1,4 +1,5 @@
-const REDACTED = '[redacted]';
+import { REDACTED, secretForms } from '@drillster-auth/core';
+
 /** Shorter values are not scrubbed: replacing them would mangle ordinary words. */
 const MIN_LENGTH = 4;
 
@@ -10,10 +11,10 @@ const MIN_LENGTH = 4;
 export class Secrets {
   readonly #values = new Set<string>();
 
-  /** Remembers `value` as a secret, in every spelling {@link spellings} lists. Very short values are ignored. */
+  /** Remembers `value` as a secret, in every spelling core's `secretForms` lists. Very short values are ignored. */
   add(value: string | undefined): void {
     if (value === undefined || value.length < MIN_LENGTH) return;
-    for (const spelling of spellings(value)) {
+    for (const spelling of secretForms(value)) {
       if (spelling.length >= MIN_LENGTH) this.#values.add(spelling);
     }
   }
@@ -45,35 +46,6 @@ export class Secrets {
     for (const value of longestFirst) out = out.replaceAll(value, REDACTED);
     return out;
   }
-}
-
-/**
- * `secret` as a server or a library may spell it: raw, JSON-escaped (with and without `\/`),
- * with every character but letters and digits `\u`-escaped (hex in either case), URL- and
- * form-encoded, base64 and base64url.
- */
-function spellings(secret: string): string[] {
-  const json = JSON.stringify(secret).slice(1, -1);
-  const bytes = new TextEncoder().encode(secret);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  const base64 = btoa(binary);
-  const unicode = secret.replace(
-    /[^A-Za-z0-9]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return [
-    secret,
-    json,
-    json.replaceAll('/', '\\/'),
-    unicode,
-    unicode.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    base64,
-    base64.replace(/=+$/, ''),
-    base64.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
-  ];
 }
 
 /**

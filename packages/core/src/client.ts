@@ -15,7 +15,7 @@ import { KeyRing, type ServiceAccountKeyInput } from './key-ring.js';
 import { Minter } from './minting.js';
 import { denoInspect, nodeInspect, REDACTED } from './redact.js';
 import type { RetryOptions, RetryPolicy } from './retry.js';
-import { SharedStore } from './shared-store.js';
+import { SharedCache } from './shared-cache.js';
 import {
   backOff,
   emptySlot,
@@ -52,13 +52,13 @@ export interface DrillsterAuthOptions {
   clientId: string;
   /** Client secret of your registered client application. */
   clientSecret: string;
-  /** Authorization server whose metadata names the token endpoint. Default `https://www.drillster.com`. Ignored when `tokenEndpoint` is set. */
+  /** Authorization server whose metadata names the token endpoint. Default {@link DRILLSTER_ISSUER} (`https://www.drillster.com`). Ignored when `tokenEndpoint` is set. */
   issuer?: string;
   /** Token endpoint URL; skips discovery. Must be https (or http on loopback). */
   tokenEndpoint?: string;
-  /** A shared token store (Redis, Workers KV…) consulted before minting. Default: none; each client keeps its tokens in memory. */
+  /** A shared token cache (Redis, Workers KV…) consulted before minting. Default: none; each client keeps its tokens in memory. */
   cache?: TokenCache;
-  /** Milliseconds the `cache` store is left alone after it failed, so an outage costs one timeout rather than one per token; from 0 to 2^31 − 1. Default 5000; 0 tries it every time. */
+  /** Milliseconds the shared `cache` is left alone after it failed, so an outage costs one timeout rather than one per token; from 0 to 2^31 − 1. Default 5000; 0 tries it every time. */
   cacheFailurePause?: number;
   /**
    * Most subjects whose tokens this client keeps in memory, a whole number of at least 1.
@@ -104,7 +104,7 @@ export interface GetAccessTokenOptions {
   forceRefresh?: boolean;
   /**
    * Least time the token must still be valid for, in seconds, from 0 to 86400. A cached token,
-   * in memory or in the shared store, that expires sooner is not served: the caller gets a new
+   * in memory or in the shared `cache`, that expires sooner is not served: the caller gets a new
    * one, shared with concurrent callers as usual. Default 0: any token outside
    * `refresh.expiryMarginSeconds` of its expiry. When the token endpoint issues tokens that live
    * shorter than this, the call fails with {@link ConfigurationError} `ERR_INVALID_OPTIONS` after
@@ -143,7 +143,7 @@ export class DrillsterAuth {
   readonly #issuer: string;
   #tokenEndpoint: Promise<string> | undefined;
   #tokenEndpointUrl: string | undefined;
-  readonly #store: SharedStore | undefined;
+  readonly #sharedCache: SharedCache | undefined;
   readonly #slots = new Map<string, Slot>();
   readonly #maxSubjects: number;
   readonly #timing: SlotTiming;
@@ -174,10 +174,10 @@ export class DrillsterAuth {
     this.#clock = config.clock;
     this.#onEvent = config.onEvent;
     const emit = (event: DrillsterAuthEvent) => this.#emit(event);
-    this.#store =
+    this.#sharedCache =
       config.cache === undefined
         ? undefined
-        : new SharedStore(
+        : new SharedCache(
             config.cache,
             config.cacheFailurePause,
             config.timing,
@@ -224,9 +224,9 @@ export class DrillsterAuth {
   /**
    * A token to use instead of `rejectedAccessToken`, which the API refused (a 401 from the
    * origin it was sent to): forgets that token as {@link invalidate} with `accessToken` does
-   * (compare-and-invalidate, in memory and in the shared `cache` store, so many requests refused
+   * (compare-and-invalidate, in memory and in the shared `cache`, so many requests refused
    * with one token cause one refresh), then returns the subject's current token, which is never
-   * the rejected one: when the store hands it back (an eventually consistent store may), a new
+   * the rejected one: when the cache hands it back (an eventually consistent one may), a new
    * one is minted. Options as for {@link getAccessToken}; `forceRefresh` is implied when needed.
    *
    * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `rejectedAccessToken` is not a
@@ -283,12 +283,12 @@ export class DrillsterAuth {
 
   /**
    * Forgets the token of `subject` (default: the service account), in memory and in the shared
-   * `cache` store, so the next call gets a new one; the store is reached whether or not this
+   * `cache`, so the next call gets a new one; the shared cache is reached whether or not this
    * client holds the subject in memory. With `accessToken`, each place forgets its token only if
-   * it is that one (compare-and-invalidate: the store entry is read and deleted only when it
-   * holds it), so many requests that failed with one token cause one refresh, not many. Store
-   * failures are reported as `cache_error` events, never thrown. With a store and no token
-   * endpoint known yet, the endpoint is discovered first (it is part of the store key).
+   * it is that one (compare-and-invalidate: the cache entry is read and deleted only when it
+   * holds it), so many requests that failed with one token cause one refresh, not many. Cache
+   * failures are reported as `cache_error` events, never thrown. With a shared cache and no token
+   * endpoint known yet, the endpoint is discovered first (it is part of the cache key).
    *
    * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for a `subject` that is not a non-empty string.
    */
@@ -303,8 +303,8 @@ export class DrillsterAuth {
       slot.token = undefined;
       slot.served = undefined;
     }
-    const store = this.#store;
-    if (store === undefined) return;
+    const shared = this.#sharedCache;
+    if (shared === undefined) return;
     let endpoint = this.#tokenEndpointUrl;
     if (endpoint === undefined) {
       try {
@@ -315,10 +315,10 @@ export class DrillsterAuth {
     }
     const key = this.#cacheKey(name, endpoint);
     if (expected !== undefined) {
-      const stored = await store.call('get', () => store.cache.get(key));
+      const stored = await shared.call('get', () => shared.cache.get(key));
       if (stored?.accessToken !== expected) return;
     }
-    await store.call('delete', () => store.cache.delete(key));
+    await shared.call('delete', () => shared.cache.delete(key));
   }
 
   /**
@@ -522,11 +522,11 @@ export class DrillsterAuth {
     try {
       const endpoint = await this.#endpoint();
       const mint = () => this.#minter.mint(endpoint, subject, background);
-      const store = this.#store?.paused() === false ? this.#store : undefined;
-      if (!store) return fillSlot(slot, timing, await mint(), true, minValidity);
+      const shared = this.#sharedCache?.paused() === false ? this.#sharedCache : undefined;
+      if (!shared) return fillSlot(slot, timing, await mint(), true, minValidity);
       const key = this.#cacheKey(subject, endpoint);
       if (mode === 'force') {
-        return fillSlot(slot, timing, await store.mintAndStore(key, mint), true, minValidity);
+        return fillSlot(slot, timing, await shared.mintAndStore(key, mint), true, minValidity);
       }
       const minExpiresAt =
         background && replacing
@@ -534,14 +534,14 @@ export class DrillsterAuth {
           : minValidity > 0
             ? this.#clock() + minValidity
             : 0;
-      const cached = await store.call('get', () => store.cache.get(key));
-      if (cached !== undefined && store.usable(cached, subject, minExpiresAt)) {
-        this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'store' });
+      const cached = await shared.call('get', () => shared.cache.get(key));
+      if (cached !== undefined && shared.usable(cached, subject, minExpiresAt)) {
+        this.#emit({ type: 'cache_hit', subject, expiresAt: cached.expiresAt, source: 'shared' });
         return fillSlot(slot, timing, cached, false, minValidity);
       }
-      if (store.paused()) return fillSlot(slot, timing, await mint(), true, minValidity);
-      const shared = await store.mintShared(key, subject, mint, minExpiresAt, this.#closed.signal);
-      return fillSlot(slot, timing, shared.token, shared.minted, minValidity);
+      if (shared.paused()) return fillSlot(slot, timing, await mint(), true, minValidity);
+      const result = await shared.mintShared(key, subject, mint, minExpiresAt, this.#closed.signal);
+      return fillSlot(slot, timing, result.token, result.minted, minValidity);
     } catch (error) {
       const failure = asAuthError(error);
       const retryAt =

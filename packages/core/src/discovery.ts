@@ -1,9 +1,11 @@
 import { DiscoveryError, DrillsterAuthError } from './errors.js';
 import { type HttpClient, parseRetryAfter, requireSecureUrl } from './http.js';
 import { isRetryable, type RetryPolicy, retryDelay, sleep } from './retry.js';
+import { DRILLSTER_ISSUER } from './urls.js';
+import { isJsonObject } from './validate.js';
 
-/** Drillster's issuer. */
-export const DEFAULT_ISSUER = 'https://www.drillster.com';
+/** The issuer a client discovers its token endpoint from unless `issuer` says otherwise: {@link DRILLSTER_ISSUER}. */
+export const DEFAULT_ISSUER = DRILLSTER_ISSUER;
 
 /** How discovery retries: the token endpoint's policy, and a clock for `Retry-After` dates. */
 export interface DiscoveryOptions {
@@ -119,10 +121,10 @@ export function readMetadata(text: string, url: string, issuer: string): string 
   } catch {
     throw new DiscoveryError('ERR_DISCOVERY', `${url} did not return JSON`);
   }
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+  if (!isJsonObject(metadata)) {
     throw new DiscoveryError('ERR_DISCOVERY', `${url} did not return a JSON object`);
   }
-  const { issuer: advertised, token_endpoint: tokenEndpoint } = metadata as Record<string, unknown>;
+  const { issuer: advertised, token_endpoint: tokenEndpoint } = metadata;
   if (typeof advertised !== 'string' || stripSlash(advertised) !== stripSlash(issuer)) {
     throw new DiscoveryError(
       'ERR_ISSUER_MISMATCH',

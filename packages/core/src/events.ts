@@ -4,8 +4,8 @@ import type { DrillsterAuthError, TokenEndpointError } from './errors.js';
  * What the client reports, for logs and metrics. No payload carries a key, a secret or a token.
  */
 export type DrillsterAuthEvent =
-  /** A cached token was returned: from this client's memory, or from the shared `cache` store. */
-  | { type: 'cache_hit'; subject: string; expiresAt: number; source: 'memory' | 'store' }
+  /** A cached token was returned: from this client's memory, or from the shared `cache` (`'shared'`). */
+  | { type: 'cache_hit'; subject: string; expiresAt: number; source: 'memory' | 'shared' }
   /** A token request is about to be sent (`attempt` counts from 1). */
   | { type: 'token_requested'; subject: string; attempt: number; background: boolean }
   /** The token endpoint issued a token, valid for `lifetime` seconds. */

@@ -9,7 +9,7 @@ export {
 } from './assertion.js';
 export { createEncryptedTokenCache, type EncryptedTokenCacheOptions } from './cache/encrypted.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
-export { parseCachedToken, serializeCachedToken } from './cache/serialize.js';
+export { parseCachedToken, readCachedToken, serializeCachedToken } from './cache/serialize.js';
 export type { CachedToken, SingleFlightOptions, TokenCache } from './cache/types.js';
 export {
   createDrillsterAuth,
@@ -45,8 +45,10 @@ export {
   parseServiceAccountKeys,
   type ServiceAccountKeyInput,
 } from './key-ring.js';
+export { REDACTED, secretForms } from './redact.js';
 export type { RetryOptions } from './retry.js';
 export { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
+export { DRILLSTER_API_BASE_URL, DRILLSTER_ISSUER, originOf } from './urls.js';
 export {
   MAX_TIMER_DELAY,
   type NumberOptionRule,

@@ -1,5 +1,6 @@
 import { KeyFileError } from './errors.js';
 import { denoInspect, nodeInspect, REDACTED } from './redact.js';
+import { isJsonObject } from './validate.js';
 
 /** The JSON key file as Drillster's console downloads it. Unknown fields are ignored. */
 export interface ServiceAccountKeyFile {
@@ -104,13 +105,13 @@ export function parseServiceAccountKey(input: string | object): ServiceAccountKe
       );
     }
   }
-  if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+  if (!isJsonObject(file)) {
     throw new KeyFileError(
       'ERR_KEY_FILE_INVALID_JSON',
       'The service account key file must be a JSON object with privateKey, keyId and serviceAccountId',
     );
   }
-  const fields = file as Record<string, unknown>;
+  const fields = file;
   const keyId = requireString(fields, 'keyId');
   const serviceAccountId = requireString(fields, 'serviceAccountId');
   const pem = normalizePem(requireString(fields, 'privateKey'));

@@ -61,7 +61,7 @@ interface Pending {
 
 /** Attribute sets of the hot path, allocated once: a memory hit then costs one `Counter.add`. */
 const MEMORY_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'memory' });
-const STORE_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'store' });
+const SHARED_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'shared' });
 
 /**
  * OpenTelemetry traces and metrics from a client's events: pass the listener as the client's
@@ -71,9 +71,9 @@ const STORE_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'st
  * Signals (attribute values in parentheses):
  * - span `drillster.auth.token` (kind client) each time the client gets a token beyond its memory:
  *   from the token endpoint, from the first attempt to the outcome, or from the shared `cache`
- *   store (a span without duration). Attributes `drillster.auth.outcome` (`issued`, `cache_hit`,
+ *   (a span without duration). Attributes `drillster.auth.outcome` (`issued`, `cache_hit`,
  *   `failed`), `drillster.auth.attempt` (of the last request sent), `drillster.auth.background`,
- *   `drillster.auth.cache.source` (`store`), `drillster.auth.subject.kind`, `error.type` (the
+ *   `drillster.auth.cache.source` (`shared`), `drillster.auth.subject.kind`, `error.type` (the
  *   error's `code`) and `drillster.auth.oauth.error`; a `drillster.auth.retry` event per retry.
  *   A failure sets the status to error with the code as its message.
  * - counter `drillster.auth.token.requests` (`{request}`): those same token requests, by
@@ -81,12 +81,12 @@ const STORE_HIT: Attributes = Object.freeze({ 'drillster.auth.cache.source': 'st
  * - histogram `drillster.auth.token.duration` (`s`): how long getting a token from the token
  *   endpoint took, retries included, by `drillster.auth.outcome` and `error.type`.
  * - counter `drillster.auth.cache.hits` (`{hit}`): tokens served from a cache, by
- *   `drillster.auth.cache.source` (`memory`, `store`). Memory hits make no span.
+ *   `drillster.auth.cache.source` (`memory`, `shared`). Memory hits make no span.
  * - counter `drillster.auth.errors` (`{error}`): every failure the client reports, by
  *   `error.type` and `drillster.auth.error.stage`: `attempt` (a request that is retried),
  *   `token` (getting a token failed), `key` (the token endpoint refused a key of the `key`
  *   list and took the next one, with `drillster.auth.key.id`, the refused key's id) or `cache`
- *   (the shared store failed, with `drillster.auth.cache.operation`).
+ *   (the shared cache failed, with `drillster.auth.cache.operation`).
  *
  * No token, secret, assertion, key or subject is ever recorded, and no error message (a server's
  * `error_description` may quote the subject): errors are reported by code.
@@ -145,12 +145,12 @@ export function createOpenTelemetryListener(
           hits.add(1, MEMORY_HIT);
           return;
         }
-        hits.add(1, STORE_HIT);
+        hits.add(1, SHARED_HIT);
         requests.add(1, {
           'drillster.auth.outcome': 'cache_hit',
           'drillster.auth.background': false,
         });
-        instant(event.subject, { ...STORE_HIT, 'drillster.auth.outcome': 'cache_hit' }).end();
+        instant(event.subject, { ...SHARED_HIT, 'drillster.auth.outcome': 'cache_hit' }).end();
         return;
       }
       case 'token_requested': {

@@ -1,4 +1,4 @@
-/** What a secret shows as wherever an object is printed. */
+/** What a secret shows as wherever it is withheld: printed objects, redacted messages and headers, the CLI's stderr. */
 export const REDACTED = '[redacted]';
 
 /** Node's `util.inspect` hook: objects holding secrets print their `toString()` instead. */
@@ -10,7 +10,8 @@ export const denoInspect = Symbol.for('Deno.customInspect');
 /**
  * The spellings of `secret` a server may echo it in: raw, JSON-escaped (also with `\/`, and with
  * every other character as `\uXXXX`, lower or upper case hex), URL- and form-encoded (either hex
- * case), base64 and base64url.
+ * case), base64 and base64url; longest first, none twice, none for `''`. The CLI scrubs its
+ * stderr of these.
  */
 export function secretForms(secret: string): string[] {
   if (secret === '') return [];

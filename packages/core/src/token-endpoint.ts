@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { TokenEndpointError, TokenResponseError } from './errors.js';
 import { type HttpClient, MAX_ERROR_BYTES, parseRetryAfter } from './http.js';
 import { redactSecrets } from './redact.js';
+import { isJsonObject } from './validate.js';
 
 /** RFC 7523 §2.1 grant type. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -124,14 +125,10 @@ export function readTokenResponse(
   } catch {
     throw invalid('a body that is not JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     throw invalid('a body that is not a JSON object');
   }
-  const {
-    access_token: accessToken,
-    token_type: tokenType,
-    expires_in: expiresIn,
-  } = body as Record<string, unknown>;
+  const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = body;
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw invalid('no access_token');
   }

@@ -22,7 +22,7 @@ export interface Filled {
   token: AccessToken;
   /** Lifetime of `token`, in milliseconds. */
   lifetime: number;
-  /** Minted by this fetch, not read from the shared store: no newer token is to be had. */
+  /** Minted by this fetch, not read from the shared cache: no newer token is to be had. */
   minted: boolean;
   /** The `minValidity` (milliseconds) the fetch was made for: its callers need not check again. */
   minValidity: number;

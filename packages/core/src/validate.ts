@@ -7,6 +7,15 @@ import { ConfigurationError } from './errors.js';
  */
 export const MAX_TIMER_DELAY = 2_147_483_647;
 
+/**
+ * Whether `value` is what a JSON object parses to: an object that is neither `null` nor an array.
+ * Every JSON body core reads (token response, metadata, key file) passes this first.
+ * @internal
+ */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** What {@link numberOption} accepts. */
 export interface NumberOptionRule {
   /** Returned when the value is `undefined`. Without it the option is required. */

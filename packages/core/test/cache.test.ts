@@ -121,7 +121,7 @@ describe('a shared TokenCache', () => {
     expect(second.accessToken).toBe(first.accessToken);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
     expect(fx.events.filter((e) => e.type === 'cache_hit')).toEqual([
-      { type: 'cache_hit', subject: first.subject, expiresAt: first.expiresAt, source: 'store' },
+      { type: 'cache_hit', subject: first.subject, expiresAt: first.expiresAt, source: 'shared' },
     ]);
   });
 

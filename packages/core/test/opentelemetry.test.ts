@@ -273,11 +273,11 @@ describe('createOpenTelemetryListener', () => {
     ]);
     expect(tokenSpans()[1]?.attributes).toEqual({
       'drillster.auth.outcome': 'cache_hit',
-      'drillster.auth.cache.source': 'store',
+      'drillster.auth.cache.source': 'shared',
       'drillster.auth.subject.kind': 'service_account',
     });
     expect(
-      await total('drillster.auth.cache.hits', { 'drillster.auth.cache.source': 'store' }),
+      await total('drillster.auth.cache.hits', { 'drillster.auth.cache.source': 'shared' }),
     ).toBe(1);
     expect(
       await total('drillster.auth.token.requests', { 'drillster.auth.outcome': 'cache_hit' }),

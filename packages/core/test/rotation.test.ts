@@ -283,7 +283,7 @@ describe('the shared cache across a rotation', () => {
     const served = await after.getAccessToken({ subject: users[0]?.userId });
     expect(served.accessToken).toBe(token.accessToken);
     expect(fx.server.mock.stats.tokenRequests).toBe(0);
-    expect(fx.events.filter((e) => e.type === 'cache_hit')).toMatchObject([{ source: 'store' }]);
+    expect(fx.events.filter((e) => e.type === 'cache_hit')).toMatchObject([{ source: 'shared' }]);
   });
 });
 

@@ -1,4 +1,9 @@
-import { authorizationHeader, type DrillsterAuth, textOption } from '@drillster-auth/core';
+import {
+  authorizationHeader,
+  type DrillsterAuth,
+  originOf,
+  textOption,
+} from '@drillster-auth/core';
 import { type AuthSource, parseOrigins, resolveAuth } from './options.js';
 
 /** Per-request options of a {@link DrillsterFetch}, under `init.drillster`. */
@@ -33,7 +38,7 @@ export interface DrillsterFetchOptions {
   /**
    * Origins (`https://host[:port]`; URLs are reduced to their origin) that get a token.
    * Requests elsewhere pass through untouched and never cause a token request.
-   * Default `['https://www.drillster.com']`.
+   * Default `['https://www.drillster.com']` ({@link DEFAULT_ALLOWED_ORIGINS}).
    */
   allowedOrigins?: string[];
   /** Whom tokens are for when a request does not say; a non-empty string. Default: the service account. */
@@ -98,7 +103,7 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
       return response;
     }
     try {
-      // Core forgets the rejected token and never hands it back, even from a stale shared store.
+      // Core forgets the rejected token and never hands it back, even from a stale shared cache.
       const fresh = await auth.getReplacementToken(used, subject === undefined ? {} : { subject });
       spare.headers.set('authorization', authorizationHeader(fresh));
     } catch (error) {
@@ -132,14 +137,5 @@ function toRequest(input: RequestInfo | URL, init: RequestInit): Request | undef
     return new Request(input, init);
   } catch {
     return undefined;
-  }
-}
-
-/** The origin of an absolute URL; `''` when it has none. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '';
   }
 }

@@ -1,7 +1,7 @@
 import {
   ConfigurationError,
   numberOption,
-  parseCachedToken,
+  readCachedToken,
   serializeCachedToken,
   type TokenCache,
 } from '@drillster-auth/core';
@@ -91,8 +91,7 @@ export function createKvTokenCache(
 
   return {
     async get(key) {
-      const token = parseCachedToken(await namespace.get(await name(key), 'text'));
-      return token !== undefined && token.expiresAt > clock() ? token : undefined;
+      return readCachedToken(await namespace.get(await name(key), 'text'), clock());
     },
     async set(key, token) {
       const expirationTtl = Math.floor((token.expiresAt - clock()) / 1000) - margin;

@@ -1,12 +1,13 @@
 import {
   ConfigurationError,
   createDrillsterAuth,
+  DRILLSTER_ISSUER,
   type DrillsterAuth,
   type DrillsterAuthOptions,
 } from '@drillster-auth/core';
 
-/** The origin tokens are sent to unless `allowedOrigins` says otherwise. */
-export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['https://www.drillster.com'];
+/** The origin tokens are sent to unless `allowedOrigins` says otherwise: Drillster's. */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = [DRILLSTER_ISSUER];
 
 /** A ready client, or the options to create one with. */
 export type AuthSource = DrillsterAuth | DrillsterAuthOptions;

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY as CORE_DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
+  DRILLSTER_API_BASE_URL,
+} from '@drillster-auth/core';
+
 /**
  * Injection token of the module's core client, a `DrillsterAuth` from `@drillster-auth/core`.
  * Strings rather than symbols, so the CommonJS and ESM builds of this package agree on them.
@@ -10,12 +15,15 @@ export const DRILLSTER_API = 'DRILLSTER_API';
 /** Internal: the API client together with the function that detaches its interceptors. */
 export const DRILLSTER_API_BINDING = 'DRILLSTER_API_BINDING';
 
-/** Base URL of Drillster's REST API, the API client's default. */
-export const DEFAULT_DRILLSTER_API_BASE_URL = 'https://www.drillster.com/api/2.1.1/';
+/**
+ * Base URL of Drillster's REST API, the API client's default.
+ * @deprecated Use `DRILLSTER_API_BASE_URL` from `@drillster-auth/core` (the same URL). Kept until 1.0.
+ */
+export const DEFAULT_DRILLSTER_API_BASE_URL = DRILLSTER_API_BASE_URL;
 
 /**
- * Seconds a widget token has left at least unless `widgetTokenMinValidity` says otherwise: 15
- * minutes, a practice session in the Drillster Player with room to spare. The widget cannot renew
- * its token, so a token with seconds to live would die before the learner's first answer.
+ * Seconds a widget token has left at least unless `widgetTokenMinValidity` says otherwise (900).
+ * @deprecated Use `DEFAULT_WIDGET_TOKEN_MIN_VALIDITY` from `@drillster-auth/core`, which this is.
+ * Kept until 1.0.
  */
-export const DEFAULT_WIDGET_TOKEN_MIN_VALIDITY = 900;
+export const DEFAULT_WIDGET_TOKEN_MIN_VALIDITY = CORE_DEFAULT_WIDGET_TOKEN_MIN_VALIDITY;

@@ -1,9 +1,12 @@
 import { attachDrillsterAuth } from '@drillster-auth/axios';
-import { createDrillsterAuth, type DrillsterAuth } from '@drillster-auth/core';
+import {
+  createDrillsterAuth,
+  DRILLSTER_API_BASE_URL,
+  type DrillsterAuth,
+} from '@drillster-auth/core';
 import type { Provider } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
 import {
-  DEFAULT_DRILLSTER_API_BASE_URL,
   DRILLSTER_API,
   DRILLSTER_API_BINDING,
   DRILLSTER_AUTH,
@@ -32,8 +35,7 @@ export const drillsterAuthProviders: Provider[] = [
     useFactory: (options: DrillsterAuthModuleOptions, auth: DrillsterAuth): DrillsterApiBinding => {
       const api = axios.create({
         ...options.api?.axios,
-        baseURL:
-          options.api?.baseURL ?? options.api?.axios?.baseURL ?? DEFAULT_DRILLSTER_API_BASE_URL,
+        baseURL: options.api?.baseURL ?? options.api?.axios?.baseURL ?? DRILLSTER_API_BASE_URL,
       });
       const allowedOrigins = options.api?.allowedOrigins;
       const detach = attachDrillsterAuth(api, auth, allowedOrigins ? { allowedOrigins } : {});

@@ -1,15 +1,12 @@
 import {
   type AccessToken,
+  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
   type DrillsterAuth,
   type GetAccessTokenOptions,
   numberOption,
 } from '@drillster-auth/core';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
-  DRILLSTER_API_BINDING,
-  DRILLSTER_AUTH,
-} from './drillster-auth.constants.js';
+import { DRILLSTER_API_BINDING, DRILLSTER_AUTH } from './drillster-auth.constants.js';
 import { DRILLSTER_AUTH_MODULE_OPTIONS } from './drillster-auth.module-definition.js';
 import type { DrillsterApiBinding } from './drillster-auth.providers.js';
 import type {

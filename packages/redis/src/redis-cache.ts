@@ -6,11 +6,12 @@ import {
   MAX_TIMER_DELAY,
   NetworkError,
   numberOption,
+  readCachedToken,
   type SingleFlightOptions,
+  serializeCachedToken,
   type TokenCache,
 } from '@drillster-auth/core';
 import { type RedisClient, type RedisCommands, redisCommands } from './clients.js';
-import { parseEntry, serializeEntry } from './entry.js';
 import { withTimeout } from './timeout.js';
 
 /** Options of {@link createRedisTokenCache}. */
@@ -100,14 +101,14 @@ export class RedisTokenCache implements TokenCache {
     const value = await this.#get(entryKey);
     if (this.#observed.size >= MAX_OBSERVED) this.#observed.clear();
     this.#observed.set(entryKey, value);
-    return parseEntry(value, Date.now());
+    return readCachedToken(value, Date.now());
   }
 
   async set(key: string, token: CachedToken): Promise<void> {
     const ttl = Math.floor(token.expiresAt - Date.now());
     if (!(ttl > 0)) return;
     await this.#command('SET', () =>
-      this.#redis.set(this.#entryKey(key), serializeEntry(token), ttl, false),
+      this.#redis.set(this.#entryKey(key), serializeCachedToken(token), ttl, false),
     );
   }
 
@@ -213,7 +214,7 @@ export class RedisTokenCache implements TokenCache {
     minExpiresAt: number,
   ): CachedToken | undefined {
     if (value === before) return undefined;
-    const token = parseEntry(value, Date.now());
+    const token = readCachedToken(value, Date.now());
     return token && token.expiresAt >= minExpiresAt ? token : undefined;
   }
 

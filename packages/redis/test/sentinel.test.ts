@@ -108,7 +108,7 @@ describe('a Sentinel-managed primary with ioredis', () => {
       auth.close();
       expect(drillster.server.mock.stats.tokenRequests).toBe(0);
       expect(events).toContainEqual(
-        expect.objectContaining({ type: 'cache_hit', source: 'store' }),
+        expect.objectContaining({ type: 'cache_hit', source: 'shared' }),
       );
     } finally {
       await loop.stop();

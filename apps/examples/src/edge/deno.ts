@@ -4,7 +4,7 @@
  *   DRILLSTER_KEY_FILE=service-account.json DRILLSTER_CLIENT_ID=… DRILLSTER_CLIENT_SECRET=… \
  *     deno run --allow-net --allow-env --allow-read src/edge/deno.ts
  */
-import { createDrillsterAuth } from '@drillster-auth/core';
+import { createDrillsterAuth, DRILLSTER_API_BASE_URL } from '@drillster-auth/core';
 import { createDrillsterFetch } from '@drillster-auth/edge';
 
 declare const Deno: {
@@ -22,7 +22,7 @@ function required(name: string): string {
   return value;
 }
 
-const apiBaseUrl = Deno.env.get('DRILLSTER_API_BASE_URL') ?? 'https://www.drillster.com/api/2.1.1/';
+const apiBaseUrl = Deno.env.get('DRILLSTER_API_BASE_URL') ?? DRILLSTER_API_BASE_URL;
 const issuer = Deno.env.get('DRILLSTER_ISSUER');
 const auth = createDrillsterAuth({
   key: await Deno.readTextFile(required('DRILLSTER_KEY_FILE')),

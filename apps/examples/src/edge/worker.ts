@@ -7,7 +7,11 @@
  * and the secrets: `wrangler secret put DRILLSTER_KEY_FILE` (the JSON key file),
  * `DRILLSTER_CLIENT_ID`, `DRILLSTER_CLIENT_SECRET`.
  */
-import { createDrillsterAuth, type DrillsterAuth } from '@drillster-auth/core';
+import {
+  createDrillsterAuth,
+  DRILLSTER_API_BASE_URL,
+  type DrillsterAuth,
+} from '@drillster-auth/core';
 import { createDrillsterFetch, type DrillsterFetch } from '@drillster-auth/edge';
 
 export interface Env {
@@ -38,7 +42,7 @@ function drillster(env: Env): { auth: DrillsterAuth; fetch: DrillsterFetch } {
 }
 
 function apiBase(env: Env): string {
-  return env.DRILLSTER_API_BASE_URL ?? 'https://www.drillster.com/api/2.1.1/';
+  return env.DRILLSTER_API_BASE_URL ?? DRILLSTER_API_BASE_URL;
 }
 
 export default {

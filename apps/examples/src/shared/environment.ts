@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { DrillsterAuthOptions } from '@drillster-auth/core';
+import { DRILLSTER_API_BASE_URL, type DrillsterAuthOptions } from '@drillster-auth/core';
 import { startMockDrillster } from '@drillster-auth/testing/node';
 
 /** Where the examples get their credentials and which Drillster they talk to. */
@@ -43,7 +43,7 @@ export async function exampleEnvironment(env = process.env): Promise<ExampleEnvi
         ...(env.DRILLSTER_ISSUER ? { issuer: env.DRILLSTER_ISSUER } : {}),
         ...(env.DRILLSTER_TOKEN_ENDPOINT ? { tokenEndpoint: env.DRILLSTER_TOKEN_ENDPOINT } : {}),
       },
-      apiBaseUrl: env.DRILLSTER_API_BASE_URL ?? 'https://www.drillster.com/api/2.1.1/',
+      apiBaseUrl: env.DRILLSTER_API_BASE_URL ?? DRILLSTER_API_BASE_URL,
       managedUserId: env.DRILLSTER_MANAGED_USER ?? '',
       target: 'drillster',
       close: async () => {},

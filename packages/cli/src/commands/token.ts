@@ -1,4 +1,9 @@
-import { createDrillsterAuth, type DrillsterAuth } from '@drillster-auth/core';
+import {
+  type AccessToken,
+  authorizationHeader,
+  createDrillsterAuth,
+  type DrillsterAuth,
+} from '@drillster-auth/core';
 import { parseCommandArgs } from '../args.js';
 import { type OpenTokenCache, openTokenCache } from '../cache.js';
 import type { Command } from '../command.js';
@@ -87,20 +92,17 @@ function parseFormat(value: string | boolean | undefined): Format {
   );
 }
 
-function render(
-  format: Format,
-  token: { accessToken: string; expiresAt: number; subject: string },
-): string {
+function render(format: Format, token: AccessToken): string {
   switch (format) {
     case 'raw':
       return token.accessToken;
     case 'header':
-      return `Bearer ${token.accessToken}`;
+      return authorizationHeader(token);
     case 'json':
       // Written out by hand because AccessToken's own toJSON redacts the token, on purpose.
       return JSON.stringify({
         access_token: token.accessToken,
-        token_type: 'Bearer',
+        token_type: token.tokenType,
         expires_at: new Date(token.expiresAt).toISOString(),
         subject: token.subject,
       });

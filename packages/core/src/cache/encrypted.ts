@@ -5,7 +5,7 @@ import type { CachedToken, TokenCache } from './types.js';
 export interface EncryptedTokenCacheOptions {
   /**
    * Secret the encryption key is derived from (HKDF-SHA-256), at least 16 bytes (a string counts
-   * its UTF-8 bytes). Use a long random value and give every process that shares the store the
+   * its UTF-8 bytes). Use a long random value and give every process that shares the cache the
    * same one.
    */
   secret: string | Uint8Array;
@@ -30,9 +30,9 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Wraps a {@link TokenCache} so that the store only ever holds encrypted tokens (AES-256-GCM, key
- * derived from `secret` with HKDF-SHA-256). What the store receives is still a {@link CachedToken}:
- * `expiresAt` and `issuedAt` stay readable so the store can expire entries; the access token and
+ * Wraps a {@link TokenCache} so that the inner cache only ever holds encrypted tokens (AES-256-GCM, key
+ * derived from `secret` with HKDF-SHA-256). What the inner cache receives is still a {@link CachedToken}:
+ * `expiresAt` and `issuedAt` stay readable so the inner cache can expire entries; the access token and
  * the subject travel encrypted in `accessToken` (`enc1.<base64url(iv ‖ ciphertext ‖ tag)>`) and
  * `subject` is empty. The cache key, `expiresAt` and `issuedAt` are authenticated, so an entry
  * copied to another key or given another expiry no longer decrypts.
@@ -41,13 +41,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * fixed salt `'drillster-auth/encrypted-token-cache/v1'` and `info`.
  *
  * An entry that does not decrypt (another secret, tampered, not encrypted at all) reads as a miss;
- * errors of the store itself pass through, and the client reports them as `cache_error` events.
+ * errors of the inner cache itself pass through, and the client reports them as `cache_error` events.
  *
  * A replaced token is never served again by this cache: `issuedAt`, which the ciphertext
  * authenticates, works as the entry's version. Once it has served or stored a token for a key,
  * it refuses entries for that key issued earlier, and after `delete` (what `invalidate` calls)
  * it refuses the deleted token too. So an older ciphertext written back (by a slow process, or
- * a store command that timed out and ran later) reads as a miss and a new token is minted. The
+ * a cache command that timed out and ran later) reads as a miss and a new token is minted. The
  * history is kept in memory, per cache object, for the 10,000 most recently updated keys; a
  * token minted on a machine whose clock runs behind may thus be refused once, costing one
  * token request.
@@ -165,7 +165,7 @@ export function createEncryptedTokenCache(
       return current(cacheKey, await decrypt(cacheKey, await inner.get(cacheKey)));
     },
     async set(cacheKey, token) {
-      // Replaces whatever was stored before it, here and in the store.
+      // Replaces whatever was stored before it, here and in the inner cache.
       raiseFloor(cacheKey, token.issuedAt);
       await inner.set(cacheKey, await encrypt(cacheKey, token));
     },
@@ -184,7 +184,7 @@ export function createEncryptedTokenCache(
       const result = await innerSingleFlight(
         cacheKey,
         async () => {
-          // The client's `mint` stores the token through our `set`; the inner store only needs
+          // The client's `mint` stores the token through our `set`; the inner cache only needs
           // the encrypted form back, to answer like any of its own entries.
           const token = await mint();
           minted = { token, stored: await encrypt(cacheKey, token) };
@@ -236,7 +236,7 @@ async function deriveKey(secret: Uint8Array<ArrayBuffer>, info: string): Promise
   );
 }
 
-/** What the ciphertext is bound to: where it is stored and the fields a store reads in clear. */
+/** What the ciphertext is bound to: where it is stored and the fields a cache reads in clear. */
 function additionalData(
   cacheKey: string,
   token: Pick<CachedToken, 'expiresAt' | 'issuedAt'>,

@@ -32,7 +32,7 @@ export function isSaneCachedToken(token: unknown): token is CachedToken {
   );
 }
 
-/** A token's stored form, for stores that keep text (Redis, Workers KV…): its JSON. */
+/** A token's stored form, for caches that keep text (Redis, Workers KV…): its JSON. */
 export function serializeCachedToken(token: CachedToken): string {
   return JSON.stringify({
     accessToken: token.accessToken,
@@ -45,7 +45,7 @@ export function serializeCachedToken(token: CachedToken): string {
 /**
  * The token in `text` as {@link serializeCachedToken} wrote it, or `undefined` for anything else
  * (no text, not JSON, another shape, a token that is not a `b64token`, an expiry that is not
- * after the issue time or more than 24 h after it): a store reads garbage as a miss, never as an
+ * after the issue time or more than 24 h after it): a cache reads garbage as a miss, never as an
  * error. Whether it has expired, and whom it is for, is the caller's to check.
  */
 export function parseCachedToken(text: unknown): CachedToken | undefined {
@@ -59,4 +59,16 @@ export function parseCachedToken(text: unknown): CachedToken | undefined {
   if (!isSaneCachedToken(value)) return undefined;
   const { accessToken, expiresAt, issuedAt, subject } = value;
   return { accessToken, expiresAt, issuedAt, subject };
+}
+
+/**
+ * {@link parseCachedToken}, then the expiry: the token in `text`, or `undefined` when there is
+ * none, it is garbage, or it has expired at `now`. What a text-keeping cache's `get` returns.
+ *
+ * @param text - What the cache holds for a key; anything else reads as a miss.
+ * @param now - The time to check against, in milliseconds since the epoch (the cache's clock).
+ */
+export function readCachedToken(text: unknown, now: number): CachedToken | undefined {
+  const token = parseCachedToken(text);
+  return token !== undefined && token.expiresAt > now ? token : undefined;
 }

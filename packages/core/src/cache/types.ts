@@ -1,4 +1,4 @@
-/** A token as a {@link TokenCache} stores it. Plain data, so a store can serialize it. */
+/** A token as a {@link TokenCache} stores it. Plain data, so a cache can serialize it. */
 export interface CachedToken {
   accessToken: string;
   /** Milliseconds since the epoch at which the token expires. */
@@ -11,9 +11,9 @@ export interface CachedToken {
 
 /**
  * Where tokens are kept beyond one client: a Redis server, a Workers KV namespace, a map shared
- * by several clients. Methods may answer synchronously or with a promise. A store sets its own
+ * by several clients. Methods may answer synchronously or with a promise. A cache sets its own
  * expiry from `token.expiresAt`. Failures are reported as `cache_error` events and never fail
- * `getAccessToken()`; after one, the client skips the store for its `cacheFailurePause`.
+ * `getAccessToken()`; after one, the client skips the cache for its `cacheFailurePause`.
  */
 export interface TokenCache {
   get(key: string): CachedToken | undefined | Promise<CachedToken | undefined>;

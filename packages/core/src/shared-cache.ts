@@ -3,10 +3,10 @@ import type { CachedToken, TokenCache } from './cache/types.js';
 import type { DrillsterAuthEvent } from './events.js';
 import { expiryMargin, type SlotTiming } from './token-slots.js';
 
-/** A stored token issued this far in our future comes from a clock we do not trust. */
+/** A cached token issued this far in our future comes from a clock we do not trust. */
 const MAX_FUTURE_ISSUE_MS = 5 * 60_000;
 
-type StoreOperation = 'get' | 'set' | 'delete' | 'singleFlight';
+type CacheOperation = 'get' | 'set' | 'delete' | 'singleFlight';
 
 /**
  * The guard around a shared {@link TokenCache}: its failures are reported and never thrown, after
@@ -14,13 +14,13 @@ type StoreOperation = 'get' | 'set' | 'delete' | 'singleFlight';
  * hands back is checked before it is served, and minting goes through its cross-process single
  * flight when it has one.
  */
-export class SharedStore {
+export class SharedCache {
   readonly cache: TokenCache;
   readonly #pause: number;
   readonly #timing: SlotTiming;
   readonly #clock: () => number;
   readonly #emit: (event: DrillsterAuthEvent) => void;
-  /** After a failure of the store, it is skipped until this time. */
+  /** After a failure of the cache, it is skipped until this time. */
   #resumesAt = 0;
 
   /** `pause` in milliseconds; `clock` in milliseconds since the epoch. */
@@ -38,12 +38,12 @@ export class SharedStore {
     this.#emit = emit;
   }
 
-  /** Whether the store is being left alone after a failure. */
+  /** Whether the cache is being left alone after a failure. */
   paused(): boolean {
     return this.#clock() < this.#resumesAt;
   }
 
-  /** Runs one store call; a failure is reported, pauses the store and gives `undefined`. */
+  /** Runs one cache call; a failure is reported, pauses the cache and gives `undefined`. */
   async call<T>(
     operation: 'get' | 'set' | 'delete',
     call: () => T | Promise<T>,
@@ -56,16 +56,16 @@ export class SharedStore {
     }
   }
 
-  /** Reports a failure of the store and leaves it alone for the pause. */
-  failed(operation: StoreOperation, error: unknown): void {
+  /** Reports a failure of the cache and leaves it alone for the pause. */
+  failed(operation: CacheOperation, error: unknown): void {
     this.#resumesAt = this.#clock() + this.#pause;
     this.#emit({ type: 'cache_error', operation, error });
   }
 
   /**
-   * Whether a token from the store may be served: well-formed (a `b64token`, sane times: issued
+   * Whether a token from the cache may be served: well-formed (a `b64token`, sane times: issued
    * at most 5 minutes in our future, living at most 24 h), for this subject, expiring no earlier
-   * than `minExpiresAt`, and not about to expire. A store is outside our process: any of this may
+   * than `minExpiresAt`, and not about to expire. A shared cache is outside our process: any of this may
    * be wrong in it.
    */
   usable(token: CachedToken, subject: string, minExpiresAt: number): boolean {
@@ -79,7 +79,7 @@ export class SharedStore {
     );
   }
 
-  /** Mints and, unless the store is paused meanwhile, stores the token under `key`. */
+  /** Mints and, unless the cache is paused meanwhile, stores the token under `key`. */
   async mintAndStore(key: string, mint: () => Promise<CachedToken>): Promise<CachedToken> {
     const token = await mint();
     if (!this.paused()) await this.call('set', () => this.cache.set(key, token));
@@ -87,7 +87,7 @@ export class SharedStore {
   }
 
   /**
-   * Mints through the store's cross-process single flight when it has one. `minted` says
+   * Mints through the cache's cross-process single flight when it has one. `minted` says
    * whether the token is the one this process minted (not another process's).
    */
   async mintShared(
@@ -111,7 +111,7 @@ export class SharedStore {
       }
       return this.usable(token, subject, minExpiresAt) ? { token, minted: false } : ours();
     } catch (error) {
-      // Our own mint's failure is the answer; the store's failure is not.
+      // Our own mint's failure is the answer; the cache's failure is not.
       if (!minted) this.failed('singleFlight', error);
       return ours();
     }
