@@ -66,6 +66,20 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     expect(second.events.filter((event) => event.type === 'cache_error')).toEqual([]);
   });
 
+  it('keeps serving a token across a key rotation: its entry does not depend on the key', async () => {
+    const shared = cache();
+    const before = drillster.auth({ cache: shared });
+    const token = await before.auth.getAccessToken();
+    const next = await drillster.server.mock.addKey(drillster.account.serviceAccountId);
+    const after = drillster.auth({ cache: shared, key: [next.keyFile, drillster.account.keyFile] });
+    const served = await after.auth.getAccessToken();
+    expect(served.accessToken).toBe(token.accessToken);
+    expect(drillster.server.mock.stats.tokenRequests).toBe(1);
+    expect(after.events.filter((event) => event.type === 'cache_hit')).toMatchObject([
+      { source: 'store' },
+    ]);
+  });
+
   it('round-trips entries and deletes them', async () => {
     const store = cache();
     const original = token();
