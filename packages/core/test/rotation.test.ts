@@ -140,7 +140,17 @@ describe('a key list', () => {
   it('tries the next key once on invalid_grant, reports the refused key, and passes it over for the pause', async () => {
     const deleted = await freshKey();
     fx.server.mock.revokeKey(deleted.keyId);
-    const auth = client({ key: [deleted.keyFile, newKey.keyFile], rejectedKeyPause: 60_000 });
+    const sent: string[] = [];
+    const auth = client({
+      key: [deleted.keyFile, newKey.keyFile],
+      rejectedKeyPause: 60_000,
+      // Keeps every assertion sent, the refused one too, for the leak scan.
+      fetch: async (input, init) => {
+        const assertion = new URLSearchParams(String(init?.body ?? '')).get('assertion');
+        if (assertion !== null) sent.push(assertion);
+        return fetch(input, init);
+      },
+    });
 
     const token = await auth.getAccessToken();
     expect(await callApi(fx.server, `Bearer ${token.accessToken}`)).toBe(200);
@@ -170,7 +180,18 @@ describe('a key list', () => {
       },
     ]);
     expect(rejections()[0]?.error.error).toBe('invalid_grant');
-    expectNoLeaks(fx.events, { ...secrets(), deleted: deleted.keyFile.privateKey }, 'events');
+    expect(sent.map((assertion) => decodeProtectedHeader(assertion).kid)).toEqual([
+      deleted.keyId,
+      newKey.keyId,
+    ]);
+    const assertions = Object.fromEntries(
+      sent.map((assertion, i) => [`assertion ${i}`, assertion]),
+    );
+    expectNoLeaks(
+      fx.events,
+      { ...secrets(), ...assertions, deleted: deleted.keyFile.privateKey },
+      'events',
+    );
 
     // Within the pause the refused key is not tried: one request per token.
     fx.server.mock.resetStats();
@@ -188,6 +209,30 @@ describe('a key list', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
     expect(rejections()).toHaveLength(2);
     expect(rejections()[1]?.retryAt).toBe(now + 60_000);
+  });
+
+  it('a background refresh moves to the next key too, and the caller keeps being served', async () => {
+    const first = await freshKey();
+    const auth = client({ key: [first.keyFile, newKey.keyFile] });
+    const old = await auth.getAccessToken();
+    fx.server.mock.revokeKey(first.keyId);
+    now += 56 * 60_000; // inside the refresh window of the hour-long token
+    fx.server.mock.resetStats();
+
+    expect(await auth.getAccessToken()).toBe(old);
+    await vi.waitFor(() =>
+      expect(fx.events).toContainEqual(expect.objectContaining({ type: 'key_rejected' })),
+    );
+    await vi.waitFor(async () =>
+      expect((await auth.getAccessToken()).accessToken).not.toBe(old.accessToken),
+    );
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+    expect(fx.events.filter((e) => e.type === 'token_failed')).toEqual([]);
+    expect(fx.events.filter((e) => e.type === 'token_requested')).toMatchObject([
+      { background: false },
+      { background: true },
+      { background: true },
+    ]);
   });
 
   it('gives the last invalid_grant when every key is refused, and passes none over', async () => {
