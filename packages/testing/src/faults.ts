@@ -4,6 +4,8 @@ import type { FaultOptions } from './types.js';
 interface QueuedFault {
   fault: FaultOptions;
   remaining: number;
+  /** For a fault with `durationMs`: when it goes, set by the first request that takes it. */
+  endsAt?: number;
 }
 
 /**
@@ -36,10 +38,19 @@ export class FaultQueue {
     return offset;
   }
 
-  /** The fault for the token request being handled, if any; consumes one use of the head. */
-  take(): FaultOptions | undefined {
-    const head = this.#queue[0];
-    if (head !== undefined) {
+  /**
+   * The fault for the request being handled at `now` (the server's clock), if any; consumes one
+   * use of the head, or starts or ends the head's outage (`durationMs`).
+   */
+  take(now: number): FaultOptions | undefined {
+    let head = this.#queue[0];
+    if (head?.endsAt !== undefined && now >= head.endsAt) {
+      this.#queue.shift();
+      head = this.#queue[0];
+    }
+    if (head !== undefined && head.fault.durationMs !== undefined) {
+      head.endsAt ??= now + head.fault.durationMs;
+    } else if (head !== undefined) {
       head.remaining -= 1;
       if (head.remaining <= 0) this.#queue.shift();
     }
@@ -49,7 +60,7 @@ export class FaultQueue {
 }
 
 function validate(fault: FaultOptions): void {
-  const { status, count, delayMs, dateOffsetMs } = fault;
+  const { status, count, delayMs, dateOffsetMs, durationMs } = fault;
   if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
     throw new RangeError(`fault status must be an HTTP status from 200 to 599; got ${status}`);
   }
@@ -69,6 +80,12 @@ function validate(fault: FaultOptions): void {
   }
   if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
     throw new RangeError(`fault delayMs must be a non-negative number; got ${delayMs}`);
+  }
+  if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) {
+    throw new RangeError(`fault durationMs must be a positive number; got ${durationMs}`);
+  }
+  if (durationMs !== undefined && count !== undefined) {
+    throw new RangeError('fault durationMs and count exclude each other');
   }
   if (dateOffsetMs !== undefined && !Number.isFinite(dateOffsetMs)) {
     throw new RangeError(`fault dateOffsetMs must be a finite number; got ${dateOffsetMs}`);

@@ -11,6 +11,12 @@ export {
   pem,
 } from './keys.js';
 export { MockDrillster } from './mock-drillster.js';
+export {
+  type OutageDrillOptions,
+  type OutageDrillReport,
+  runOutageDrill,
+  tokenRequestTracker,
+} from './outage-drill.js';
 export type {
   FaultOptions,
   MockClient,

@@ -88,7 +88,7 @@ export class MockDrillster {
 
   async #metadata(request: Request, issuer: string): Promise<Response> {
     this.#state.stats.metadataRequests += 1;
-    const fault = this.#state.metadataFaults.take();
+    const fault = this.#state.metadataFaults.take(this.#state.clock());
     if (fault?.delayMs) await delay(fault.delayMs, request.signal);
     const headers = baseHeaders(serverNow(this.#state));
     const injected = fault && faultResponse(fault, headers, new URLSearchParams());
@@ -203,7 +203,8 @@ export class MockDrillster {
    *
    * @throws RangeError for an impossible fault (status outside 200–599, a status below 400
    *   without `body` or `bodyBytes`, `count` below 1, negative `delayMs`, `bodyBytes` or
-   *   `closeAfterBytes`, an unknown `endpoint`).
+   *   `closeAfterBytes`, a `durationMs` that is not positive or comes with `count`, an unknown
+   *   `endpoint`).
    */
   injectFault(fault: FaultOptions): void {
     if (fault.endpoint === 'metadata') this.#state.metadataFaults.add(fault);

@@ -14,7 +14,7 @@ const GROUPS = [
 export async function protectedResource(request: Request, state: ServerState): Promise<Response> {
   const { stats } = state;
   stats.apiRequests += 1;
-  const fault = state.apiFaults.take();
+  const fault = state.apiFaults.take(state.clock());
   if (fault?.delayMs) await delay(fault.delayMs, request.signal);
   const now = serverNow(state);
   const headers = baseHeaders(now);

@@ -21,7 +21,7 @@ export async function tokenEndpoint(
   const form = await readForm(request);
   record(state, form.params);
 
-  const fault = state.faults.take();
+  const fault = state.faults.take(state.clock());
   if (fault?.delayMs) await delay(fault.delayMs, request.signal);
   const now = state.clock() + (fault?.dateOffsetMs ?? 0);
   const headers = baseHeaders(now);

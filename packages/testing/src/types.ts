@@ -72,6 +72,13 @@ export interface FaultOptions {
    * with `dateOffsetMs`, which then stays in force next to queued faults until `clearFaults()`.
    */
   count?: number;
+  /**
+   * An outage: from the first request that takes this fault, it answers every request of its
+   * route for this many milliseconds (the server's clock), then goes, however many requests
+   * that was. Not with `count`. Queued behind a fault that does nothing (`{ delayMs: 0 }`), it
+   * starts with the second request: a token endpoint that fails just as a refresh begins.
+   */
+  durationMs?: number;
   /** `Retry-After` header value: seconds or an HTTP date. */
   retryAfter?: string | number;
   /** Delay before answering, in milliseconds. */

@@ -124,6 +124,58 @@ describe('injectFault', () => {
     expect(() => server.mock.injectFault({ status: 200 })).toThrow(/needs a body/);
     expect(() => server.mock.injectFault({ count: 0 })).toThrow(RangeError);
     expect(() => server.mock.injectFault({ delayMs: -1 })).toThrow(RangeError);
+    expect(() => server.mock.injectFault({ status: 503, durationMs: 0 })).toThrow(RangeError);
+    expect(() => server.mock.injectFault({ status: 503, durationMs: 10, count: 2 })).toThrow(
+      /exclude each other/,
+    );
+  });
+});
+
+describe('durationMs (an outage)', () => {
+  let now = Date.UTC(2030, 0, 1);
+  let timed: RunningMockDrillster;
+  let timedAccount: MockServiceAccount;
+  let timedClient: MockClient;
+  beforeAll(async () => {
+    timed = await startMockDrillster({ clock: () => now });
+    ({ account: timedAccount, client: timedClient } = await timed.provision());
+  });
+  afterAll(() => timed.close());
+  const sendTimed = async () =>
+    tokenRequest(
+      timed.tokenEndpoint,
+      timedClient,
+      await assertionFor(timedAccount, timed.tokenEndpoint, {
+        claims: { iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 300 },
+      }),
+    );
+
+  it('starts with the first request that takes it and answers every request until it ends, by the server clock', async () => {
+    timed.mock.injectFault({ delayMs: 0 }); // the first request passes
+    timed.mock.injectFault({ status: 503, durationMs: 10_000 });
+    expect((await sendTimed()).status).toBe(200);
+    now += 60_000; // the outage has not started: no request has taken it yet
+    const started = now;
+    for (const at of [0, 1, 5000, 9999]) {
+      now = started + at;
+      expect(await errorOf(await sendTimed())).toEqual([503, 'temporarily_unavailable']);
+    }
+    now = started + 10_000;
+    expect((await sendTimed()).status).toBe(200);
+    expect((await sendTimed()).status).toBe(200);
+    expect(timed.mock.stats.tokenRequests).toBe(7);
+  });
+
+  it('drops connections for its duration, then gives way to the next queued fault', async () => {
+    timed.mock.injectFault({ dropConnection: true, durationMs: 1000 });
+    timed.mock.injectFault({ status: 500 });
+    const started = now;
+    await expect(sendTimed()).rejects.toThrow(TypeError);
+    now = started + 999;
+    await expect(sendTimed()).rejects.toThrow(TypeError);
+    now = started + 1000;
+    expect(await errorOf(await sendTimed())).toEqual([500, 'server_error']);
+    expect((await sendTimed()).status).toBe(200);
   });
 });
 
