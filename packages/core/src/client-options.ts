@@ -8,7 +8,12 @@ import { requireSecureUrl } from './http.js';
 import type { ServiceAccountKey } from './key-file.js';
 import { DEFAULT_REJECTED_KEY_PAUSE, parseServiceAccountKeys } from './key-ring.js';
 import { type RetryPolicy, retryPolicy } from './retry.js';
-import { MAX_LIFETIME_SECONDS, type SlotTiming } from './token-slots.js';
+import {
+  DEFAULT_REFRESH_FROM_RATIO,
+  DEFAULT_REFRESH_SPREAD_RATIO,
+  MAX_LIFETIME_SECONDS,
+  type SlotTiming,
+} from './token-slots.js';
 import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
 
 /** {@link DrillsterAuthOptions} checked, with every default filled in and every time in milliseconds. */
@@ -80,16 +85,7 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
     max: MAX_ASSERTION_LIFETIME,
     integer: true,
   });
-  const seconds = (value: number | undefined, name: string, fallback: number) =>
-    numberOption(value, name, { default: fallback, min: 0, max: MAX_LIFETIME_SECONDS });
-  const windowMs = seconds(options.refresh?.windowSeconds, 'refresh.windowSeconds', 300) * 1000;
-  const windowRatio = numberOption(options.refresh?.windowRatio, 'refresh.windowRatio', {
-    default: 0.1,
-    min: 0,
-    max: 1,
-  });
-  const marginMs =
-    seconds(options.refresh?.expiryMarginSeconds, 'refresh.expiryMarginSeconds', 30) * 1000;
+  const timing = refreshTiming(options.refresh);
   const defaultExpiresIn = numberOption(options.defaultExpiresIn, 'defaultExpiresIn', {
     default: 300,
     min: 1,
@@ -115,13 +111,44 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
     cacheFailurePause,
     maxSubjects,
     assertionLifetime,
-    timing: { windowMs, windowRatio, marginMs },
+    timing,
     defaultExpiresIn,
     timeout,
     retry,
     fetch: options.fetch,
     clock,
     onEvent,
+  };
+}
+
+/** The `refresh` option, checked, in milliseconds and fractions of a token's life. */
+function refreshTiming(refresh: DrillsterAuthOptions['refresh']): SlotTiming {
+  if (refresh !== undefined && (typeof refresh !== 'object' || refresh === null)) {
+    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'refresh must be an object');
+  }
+  const ratio = (value: number | undefined, name: string, fallback: number) =>
+    numberOption(value, name, { default: fallback, min: 0, max: 1 });
+  const fromRatio = ratio(refresh?.fromRatio, 'refresh.fromRatio', DEFAULT_REFRESH_FROM_RATIO);
+  const spreadRatio = ratio(
+    refresh?.spreadRatio,
+    'refresh.spreadRatio',
+    Math.min(DEFAULT_REFRESH_SPREAD_RATIO, 1 - fromRatio),
+  );
+  if (fromRatio + spreadRatio > 1) {
+    throw new ConfigurationError(
+      'ERR_INVALID_OPTIONS',
+      `refresh.fromRatio + refresh.spreadRatio must be at most 1 (got ${fromRatio} + ${spreadRatio})`,
+    );
+  }
+  const seconds = (value: number | undefined, name: string, fallback: number) =>
+    numberOption(value, name, { default: fallback, min: 0, max: MAX_LIFETIME_SECONDS });
+  return {
+    fromRatio,
+    spreadRatio,
+    // The deprecated window options only bound the refresh when given.
+    windowMs: seconds(refresh?.windowSeconds, 'refresh.windowSeconds', Infinity) * 1000,
+    windowRatio: ratio(refresh?.windowRatio, 'refresh.windowRatio', 1),
+    marginMs: seconds(refresh?.expiryMarginSeconds, 'refresh.expiryMarginSeconds', 30) * 1000,
   };
 }
 

@@ -69,11 +69,43 @@ export interface DrillsterAuthOptions {
   maxSubjects?: number;
   /** Lifetime of signed assertions, in whole seconds from 1 to 3600. Default 300. */
   assertionLifetime?: number;
-  /** When a cached token is refreshed ahead of expiry, and when it is no longer served. */
+  /**
+   * When a cached token is refreshed ahead of expiry, and when it is no longer served. A token is
+   * refreshed in the background, by the calls that use it, from `fromRatio + spreadRatio × u` of
+   * its life, where `u` (0 to 1) is drawn once per subject so that many subjects' refreshes do not
+   * arrive together; a failed refresh is tried again (backoff from 1/1000 to 1/40 of the life,
+   * or the server's `Retry-After`) until the token goes stale. With the defaults an outage of
+   * the token endpoint of up to 40 % of the life, starting at any moment, fails no call (the
+   * conditions are in the README, "Riding out a token endpoint outage").
+   */
   refresh?: {
-    /** Refresh in the background during the last this-many seconds of a token's life (0 to 86400)… Default 300. */
+    /**
+     * Fraction of a token's life (0 to 1) from which it is refreshed in the background. Earlier
+     * rides out longer token endpoint outages and costs more token requests. Default 0.4.
+     */
+    fromRatio?: number;
+    /**
+     * Width of the window (a fraction of the life, 0 to 1, with `fromRatio + spreadRatio` at most
+     * 1) over which subjects' refresh moments are spread. Default 0.1, or `1 − fromRatio` when
+     * that is smaller.
+     */
+    spreadRatio?: number;
+    /**
+     * Refresh no earlier than the last this-many seconds of a token's life (0 to 86400). Default:
+     * no such bound.
+     *
+     * @deprecated Use `fromRatio`. Up to 0.1.0 this was the refresh window itself (default 300),
+     * which a token endpoint outage of a few minutes at the wrong moment could outlast; it is still
+     * honoured as a bound (0 turns background refresh off).
+     */
     windowSeconds?: number;
-    /** …or the last this fraction of it (0 to 1), whichever is shorter. Default 0.1. */
+    /**
+     * Refresh no earlier than the last this fraction of a token's life (0 to 1). Default: no
+     * such bound.
+     *
+     * @deprecated Use `fromRatio` (`1 − windowRatio`). Up to 0.1.0 this was the refresh window
+     * itself (default 0.1); it is still honoured as a bound.
+     */
     windowRatio?: number;
     /** Never serve a token this many seconds or less from expiry (0 to 86400; at most half its life, for tokens that live under a minute). Default 30. */
     expiryMarginSeconds?: number;

@@ -5,11 +5,21 @@ import { backoffDelay } from './retry.js';
 import { MAX_TOKEN_LIFETIME } from './token-endpoint.js';
 
 /**
- * Backoff between failed background refreshes: full jitter, from 1 s doubling to at most 60 s.
- * Each attempt already made its own retries; this spaces out the attempts that cache hits start.
+ * Backoff between failed background refreshes, as fractions of the token's lifetime: full
+ * jitter, from 1/1000 of the life doubling to at most 1/40 (3.6 s to 90 s for an hour-long
+ * token, 4 ms to 100 ms for a 4 s one). Each attempt already made its own retries; this spaces
+ * out the attempts that cache hits start. A fixed cap would be useless for short tokens (60 s is
+ * longer than a 4 s token's whole refresh window) and wasteful for long ones; scaled, it bounds
+ * the time an outage's end goes unnoticed to 2.5 % of the life, which the outage guarantee
+ * (README, "Riding out a token endpoint outage") subtracts.
  */
-const BACKGROUND_BACKOFF_BASE_MS = 1000;
-const BACKGROUND_BACKOFF_MAX_MS = 60_000;
+const BACKGROUND_BACKOFF_BASE_RATIO = 1 / 1000;
+export const BACKGROUND_BACKOFF_MAX_RATIO = 1 / 40;
+
+/** Default `refresh.fromRatio`: background refresh starts from 40 % of a token's life. */
+export const DEFAULT_REFRESH_FROM_RATIO = 0.4;
+/** Default `refresh.spreadRatio`: each subject's refresh falls somewhere in 40–50 % of the life. */
+export const DEFAULT_REFRESH_SPREAD_RATIO = 0.1;
 
 /** Largest `minValidity`, refresh window and margin, in seconds: the longest token lifetime believed. */
 export const MAX_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME;
@@ -45,19 +55,32 @@ export interface Slot {
   used: boolean;
   /** Background refreshes that failed in a row, for the backoff between them. */
   failures: number;
+  /**
+   * Where in the refresh spread this slot refreshes, from 0 to 1: drawn once per slot, so that
+   * many subjects' refreshes do not arrive together while each slot's moment stays fixed.
+   */
+  spreadPoint: number;
 }
 
-/** When tokens are refreshed and stop being served, in milliseconds (from the client's `refresh` option). */
+/** When tokens are refreshed and stop being served (from the client's `refresh` option). */
 export interface SlotTiming {
-  /** Refresh during the last this-many milliseconds of a token's life… */
+  /** Background refresh starts at this fraction of a token's life… */
+  fromRatio: number;
+  /** …plus up to this fraction, where in it set per slot by {@link Slot.spreadPoint}. */
+  spreadRatio: number;
+  /**
+   * Not before the last this-many milliseconds of the life (deprecated `refresh.windowSeconds`;
+   * `Infinity` when not given).
+   */
   windowMs: number;
-  /** …or the last this fraction of it, whichever is shorter. */
+  /** Nor before the last this fraction of it (deprecated `refresh.windowRatio`; 1 when not given). */
   windowRatio: number;
   /** Never serve a token this close to expiry (at most half its life). */
   marginMs: number;
 }
 
-export function emptySlot(): Slot {
+/** A slot with no token yet; `random` (from 0 to 1) places its refresh in the spread. */
+export function emptySlot(random: () => number = Math.random): Slot {
   return {
     token: undefined,
     served: undefined,
@@ -68,6 +91,7 @@ export function emptySlot(): Slot {
     inflightMode: undefined,
     used: false,
     failures: 0,
+    spreadPoint: random(),
   };
 }
 
@@ -77,6 +101,18 @@ export function emptySlot(): Slot {
  */
 export function expiryMargin(timing: SlotTiming, token: CachedToken): number {
   return Math.min(timing.marginMs, (token.expiresAt - token.issuedAt) / 2);
+}
+
+/**
+ * When a background refresh of `token` may start: at `fromRatio + spreadRatio × spreadPoint` of
+ * its life, but not before the deprecated window (when one was given) opens. Not yet capped at
+ * the stale time.
+ */
+export function refreshMoment(timing: SlotTiming, token: CachedToken, spreadPoint: number): number {
+  const lifetime = token.expiresAt - token.issuedAt;
+  const spread = token.issuedAt + lifetime * (timing.fromRatio + timing.spreadRatio * spreadPoint);
+  const window = Math.min(timing.windowMs, lifetime * timing.windowRatio);
+  return Math.max(spread, token.expiresAt - window);
 }
 
 /** Puts `cached` into `slot` with its refresh and stale times, and clears the failure count. */
@@ -89,9 +125,8 @@ export function fillSlot(
 ): Filled {
   const token = new AccessToken(cached.accessToken, cached.expiresAt, cached.subject);
   const lifetime = cached.expiresAt - cached.issuedAt;
-  const window = Math.min(timing.windowMs, lifetime * timing.windowRatio);
   slot.staleAt = cached.expiresAt - expiryMargin(timing, cached);
-  slot.refreshAt = Math.min(cached.expiresAt - window, slot.staleAt);
+  slot.refreshAt = Math.min(refreshMoment(timing, cached, slot.spreadPoint), slot.staleAt);
   slot.lifetime = lifetime;
   slot.failures = 0;
   slot.token = token;
@@ -100,17 +135,29 @@ export function fillSlot(
 }
 
 /**
- * After a failed background refresh, holds the next one back (full jitter, doubling, capped;
- * the server's `Retry-After` when it sent one), so that cache hits do not re-fire it. Returns
- * when the next attempt may start, or `undefined` when the token goes stale first.
+ * After a failed background refresh, holds the next one back (full jitter, doubling, capped, all
+ * in proportion to the token's life; the server's `Retry-After` when it sent one), so that cache
+ * hits do not re-fire it. There is no limit on attempts: they go on while the token is served.
+ * Returns when the next attempt may start, or `undefined` when the token goes stale first.
  */
-export function backOff(slot: Slot, error: DrillsterAuthError, now: number): number | undefined {
+export function backOff(
+  slot: Slot,
+  error: DrillsterAuthError,
+  now: number,
+  random: () => number = Math.random,
+): number | undefined {
   slot.failures += 1;
   const delay =
     error instanceof TokenEndpointError && error.retryAfter !== undefined
       ? error.retryAfter * 1000
       : // At least 1 ms: a failure must not re-fire within the same millisecond.
-        1 + backoffDelay(slot.failures, BACKGROUND_BACKOFF_BASE_MS, BACKGROUND_BACKOFF_MAX_MS);
+        1 +
+        backoffDelay(
+          slot.failures,
+          slot.lifetime * BACKGROUND_BACKOFF_BASE_RATIO,
+          slot.lifetime * BACKGROUND_BACKOFF_MAX_RATIO,
+          random,
+        );
   const retryAt = now + delay;
   slot.refreshAt = retryAt;
   return retryAt < slot.staleAt ? retryAt : undefined;

@@ -100,6 +100,13 @@ describe('numeric options', () => {
     ['refresh.windowSeconds', { refresh: { windowSeconds: Number.POSITIVE_INFINITY } }],
     ['refresh.windowRatio', { refresh: { windowRatio: 1.5 } }],
     ['refresh.expiryMarginSeconds', { refresh: { expiryMarginSeconds: Number.POSITIVE_INFINITY } }],
+    ['refresh.fromRatio', { refresh: { fromRatio: Number.NaN } }],
+    ['refresh.fromRatio', { refresh: { fromRatio: -0.1 } }],
+    ['refresh.fromRatio', { refresh: { fromRatio: 1.01 } }],
+    ['refresh.spreadRatio', { refresh: { spreadRatio: Number.POSITIVE_INFINITY } }],
+    ['refresh.spreadRatio', { refresh: { spreadRatio: -1 } }],
+    ['refresh.fromRatio + refresh.spreadRatio', { refresh: { fromRatio: 0.8, spreadRatio: 0.3 } }],
+    ['refresh', { refresh: 'early' as unknown as { fromRatio: number } }],
     ['defaultExpiresIn', { defaultExpiresIn: Number.POSITIVE_INFINITY }],
     ['clock', { clock: 42 as unknown as () => number }],
   ];
@@ -125,6 +132,14 @@ describe('numeric options', () => {
         refresh: { windowSeconds: 0, windowRatio: 1, expiryMarginSeconds: 0 },
       }),
     ).not.toThrow();
+    for (const refresh of [
+      { fromRatio: 0, spreadRatio: 1 },
+      { fromRatio: 1, spreadRatio: 0 },
+      { fromRatio: 1 }, // the spread's default shrinks to fit: 0
+      { fromRatio: 0.95 }, // 0.05
+    ]) {
+      expect(() => createDrillsterAuth({ ...base(), refresh })).not.toThrow();
+    }
   });
 
   it.each([[Number.NaN], [0], [1.5], [-1], [Number.POSITIVE_INFINITY], ['10']])(

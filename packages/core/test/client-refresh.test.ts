@@ -24,6 +24,7 @@ function client(overrides: Partial<DrillsterAuthOptions>): DrillsterAuth {
 }
 
 afterEach(() => {
+  vi.restoreAllMocks();
   for (const auth of clients.splice(0)) auth.close();
   now = Date.now();
   fx.server.mock.clearFaults();
@@ -47,7 +48,7 @@ describe('a failing background refresh', () => {
     const auth = client({ retry: false });
     const first = await auth.getAccessToken();
     fx.server.mock.resetStats();
-    now += 56 * 60_000; // 4 minutes left: inside the 5-minute window, 3.5 minutes before the margin
+    now += 56 * 60_000; // past the refresh moment (40–50 % of the life), 3.5 minutes before the margin
     fx.server.mock.injectFault({ status: 503, count: Number.POSITIVE_INFINITY });
 
     expect(await auth.getAccessToken()).toBe(first);
@@ -62,12 +63,13 @@ describe('a failing background refresh', () => {
       error: { code: 'ERR_TOKEN_ENDPOINT' },
     });
 
-    // The first wait is at most 1 s (full jitter), the second at most 2 s.
-    now += 1000;
+    // The first wait is at most 3.6 s (full jitter from 1/1000 of the hour-long life), the
+    // second at most 7.2 s.
+    now += 3600;
     expect(await auth.getAccessToken()).toBe(first);
     await vi.waitFor(() => expect(failures()).toHaveLength(2));
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
-    now += 2000;
+    now += 7200;
     expect(await auth.getAccessToken()).toBe(first);
     await vi.waitFor(() => expect(failures()).toHaveLength(3));
     expect(backgroundAttempts()).toBe(3);
@@ -79,16 +81,16 @@ describe('a failing background refresh', () => {
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_ENDPOINT' });
   });
 
-  it('doubles the wait after each failure, up to 60 s (full jitter: random() near 1 waits the most)', async () => {
+  it('doubles the wait after each failure, from 1/1000 to 1/40 of the life: 3.6 s to 90 s for an hour (full jitter: random() near 1 waits the most)', async () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(1 - 1e-9);
     try {
       const auth = client({ retry: false });
       const first = await auth.getAccessToken();
-      now = first.expiresAt - 290_000; // 260 s before the margin: room for 1 + 2 + … + 32 + 60 s
+      now = first.expiresAt - 400_000; // 370 s before the margin: room for 3.6 + 7.2 + … + 57.6 + 90 s
       fx.server.mock.injectFault({ status: 503, count: Number.POSITIVE_INFINITY });
       await auth.getAccessToken();
       await vi.waitFor(() => expect(failures()).toHaveLength(1));
-      for (const [index, wait] of [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000].entries()) {
+      for (const [index, wait] of [3600, 7200, 14_400, 28_800, 57_600, 90_000, 90_000].entries()) {
         expect(failures()[index]?.retryAt).toBe(now + wait);
         now += wait - 1;
         expect(await auth.getAccessToken()).toBe(first);
@@ -112,10 +114,10 @@ describe('a failing background refresh', () => {
       fx.server.mock.injectFault({ status: 503, count: 2 });
       await auth.getAccessToken();
       await vi.waitFor(() => expect(failures()).toHaveLength(1));
-      now += 1000;
+      now += 3600;
       await auth.getAccessToken();
       await vi.waitFor(() => expect(failures()).toHaveLength(2));
-      now += 2000; // the third attempt succeeds
+      now += 7200; // the third attempt succeeds
       await auth.getAccessToken();
       let second = first;
       await vi.waitFor(async () => {
@@ -126,7 +128,7 @@ describe('a failing background refresh', () => {
       fx.server.mock.injectFault({ status: 503 });
       await auth.getAccessToken();
       await vi.waitFor(() => expect(failures()).toHaveLength(3));
-      expect(failures()[2]?.retryAt).toBe(now + 1000);
+      expect(failures()[2]?.retryAt).toBe(now + 3600);
     } finally {
       random.mockRestore();
     }
@@ -191,12 +193,51 @@ describe('a failing background refresh', () => {
   });
 });
 
-describe('the refresh window', () => {
-  it('is the shorter of windowSeconds and windowRatio × lifetime', async () => {
-    // 3600 s tokens: 10 % is 360 s, so the window is the last 300 s, not the last 360 s.
-    const auth = client({});
+describe('the refresh moment', () => {
+  /** A client whose subjects all draw `spreadPoint` as their place in the spread (until the test ends). */
+  function placed(spreadPoint: number, overrides: Partial<DrillsterAuthOptions> = {}) {
+    vi.spyOn(Math, 'random').mockReturnValue(spreadPoint);
+    return client(overrides);
+  }
+
+  it('is 40 % of the life at the start of the spread, to the millisecond', async () => {
+    const auth = placed(0);
     const first = await auth.getAccessToken();
-    now = first.expiresAt - 340_000;
+    now = first.expiresAt - 3_600_000 + 1_440_000 - 1;
+    expect(await auth.getAccessToken()).toBe(first);
+    await settle();
+    expect(backgroundAttempts()).toBe(0);
+    now += 1;
+    expect(await auth.getAccessToken()).toBe(first);
+    await vi.waitFor(() => expect(fx.server.mock.stats.tokensIssued).toBe(2));
+    expect(backgroundAttempts()).toBe(1);
+  });
+
+  it('is fromRatio + spreadRatio × the slot’s place in the spread (0.5: 45 %; fromRatio 0.6: 65 %)', async () => {
+    for (const [options, at] of [
+      [{}, 1_620_000],
+      [{ refresh: { fromRatio: 0.6 } }, 2_340_000],
+    ] as const) {
+      fx.events.length = 0;
+      const auth = placed(0.5, options);
+      const first = await auth.getAccessToken();
+      now = first.expiresAt - 3_600_000 + at - 1;
+      await auth.getAccessToken();
+      await settle();
+      expect(backgroundAttempts()).toBe(0);
+      now += 1;
+      await auth.getAccessToken();
+      await vi.waitFor(() => expect(backgroundAttempts()).toBe(1));
+      now = Date.now();
+    }
+  });
+
+  // The deprecated window options still bound the refresh: given both, the old policy exactly.
+  it('is no earlier than the deprecated window: the shorter of windowSeconds and windowRatio × lifetime', async () => {
+    // 3600 s tokens: 10 % is 360 s, so the window is the last 300 s, not the last 360 s.
+    const auth = placed(0, { refresh: { windowSeconds: 300, windowRatio: 0.1 } });
+    const first = await auth.getAccessToken();
+    now = first.expiresAt - 300_001;
     expect(await auth.getAccessToken()).toBe(first);
     await settle();
     expect(backgroundAttempts()).toBe(0);
@@ -207,9 +248,9 @@ describe('the refresh window', () => {
     expect(backgroundAttempts()).toBe(1);
   });
 
-  it('is the ratio when that is shorter', async () => {
+  it('is no earlier than the deprecated windowRatio when that is shorter', async () => {
     fx.server.mock.setTokenLifetime(600); // 10 %: 60 s, shorter than 300 s
-    const auth = client({});
+    const auth = placed(0, { refresh: { windowSeconds: 300, windowRatio: 0.1 } });
     const first = await auth.getAccessToken();
     now = first.expiresAt - 60_001;
     expect(await auth.getAccessToken()).toBe(first);
@@ -218,6 +259,33 @@ describe('the refresh window', () => {
     now = first.expiresAt - 60_000;
     expect(await auth.getAccessToken()).toBe(first);
     await vi.waitFor(() => expect(backgroundAttempts()).toBe(1));
+  });
+
+  it('spreads subjects: the refreshes of many subjects whose tokens were issued together do not arrive together', async () => {
+    const subjects = Array.from(
+      { length: 20 },
+      () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+    );
+    const auth = client({});
+    const firsts = await Promise.all(subjects.map((subject) => auth.getAccessToken({ subject })));
+    const issuedAt = Math.min(...firsts.map((t) => t.expiresAt)) - 3_600_000;
+    // Every subject is called each second from 40 % to 50 % of the life; record when each one's
+    // refresh was requested.
+    const started = new Map<string, number>();
+    for (let at = 1_440_000; at <= 1_800_000; at += 1000) {
+      now = issuedAt + at;
+      await Promise.all(subjects.map((subject) => auth.getAccessToken({ subject })));
+      await settle();
+      for (const e of fx.events) {
+        if (e.type === 'token_requested' && e.background && !started.has(e.subject)) {
+          started.set(e.subject, at);
+        }
+      }
+    }
+    expect(started.size).toBe(20);
+    const seconds = new Set([...started.values()].map((at) => Math.floor(at / 1000)));
+    // 20 draws over 360 one-second buckets: almost surely 15 or more distinct seconds.
+    expect(seconds.size).toBeGreaterThanOrEqual(15);
   });
 });
 

@@ -289,11 +289,13 @@ describe('refresh window', () => {
       const first = await auth.getAccessToken();
       expect(first.expiresAt).toBe(now + 3600_000);
 
-      now += 54 * 60_000; // before the window (last 5 minutes)
+      now += 20 * 60_000; // before the refresh moment (40–50 % of the life: 24 to 30 minutes)
       expect(await auth.getAccessToken()).toBe(first);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(server.events.some((e) => e.type === 'token_requested' && e.background)).toBe(false);
       expect(server.server.mock.stats.tokenRequests).toBe(1);
 
-      now += 2 * 60_000; // inside it
+      now += 36 * 60_000; // past it
       const during = await Promise.all([auth.getAccessToken(), auth.getAccessToken()]);
       expect(during).toEqual([first, first]);
       // The old token is served until the one background refresh has the new one in memory.
@@ -340,17 +342,19 @@ describe('refresh window', () => {
     }
   });
 
-  it('uses the shorter of 5 minutes and 10 % of the lifetime', async () => {
+  it('refreshes a 10-minute token from 40 to 50 % of its life (4 to 5 minutes)', async () => {
     let now = Date.now();
     const clock = () => now;
     const server = await startFixture({ clock, tokenLifetime: 600 });
     try {
       const auth = server.auth({ clock });
       const first = await auth.getAccessToken();
-      now += 535_000; // 65 s left: outside a 60 s window (10 % of 600 s)
+      now += 239_999; // just before 40 %
       expect(await auth.getAccessToken()).toBe(first);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(server.events.some((e) => e.type === 'token_requested' && e.background)).toBe(false);
       expect(server.server.mock.stats.tokenRequests).toBe(1);
-      now += 10_000; // 55 s left: inside it
+      now += 60_001; // 50 %: past every slot's moment
       await auth.getAccessToken();
       await vi.waitFor(() => expect(server.server.mock.stats.tokenRequests).toBe(2), {
         timeout: 5000,

@@ -4,7 +4,13 @@ import { SharedCache } from '../src/shared-cache.js';
 
 // The shared cache's guard without HTTP: a fake TokenCache, a clock that is a variable.
 const T0 = 1_700_000_000_000;
-const timing = { windowMs: 300_000, windowRatio: 0.1, marginMs: 30_000 };
+const timing = {
+  fromRatio: 0.4,
+  spreadRatio: 0.1,
+  windowMs: Number.POSITIVE_INFINITY,
+  windowRatio: 1,
+  marginMs: 30_000,
+};
 
 function setup(cache: TokenCache, pause = 5000) {
   let now = T0;

@@ -7,46 +7,106 @@ import {
   evict,
   fillSlot,
   lasts,
+  refreshMoment,
   type Slot,
   type SlotTiming,
 } from '../src/token-slots.js';
 
 // Slot timing is clock arithmetic: no HTTP, no timers, `now` is a number.
-const timing: SlotTiming = { windowMs: 300_000, windowRatio: 0.1, marginMs: 30_000 };
+// The defaults: refresh from 40–50 % of the life, no deprecated window, a 30 s margin.
+const timing: SlotTiming = {
+  fromRatio: 0.4,
+  spreadRatio: 0.1,
+  windowMs: Number.POSITIVE_INFINITY,
+  windowRatio: 1,
+  marginMs: 30_000,
+};
 const T0 = 1_700_000_000_000;
 
 function token(lifetimeMs: number, subject = 'sa'): CachedToken {
   return { accessToken: 'tok', issuedAt: T0, expiresAt: T0 + lifetimeMs, subject };
 }
 
+/** A slot placed at `spreadPoint` in the spread (an injected random). */
+const slotAt = (spreadPoint: number) => emptySlot(() => spreadPoint);
+
 describe('fillSlot', () => {
-  it('an hour-long token refreshes in its last 10 % (6 min > 5 min window: 5 min) and goes stale 30 s before expiry', () => {
-    const slot = emptySlot();
+  it('an hour-long token refreshes from 40 % of its life at the start of the spread, 50 % at its end, and goes stale 30 s before expiry', () => {
+    const slot = slotAt(0);
     const filled = fillSlot(slot, timing, token(3_600_000), true, 0);
-    expect(slot.refreshAt).toBe(T0 + 3_600_000 - 300_000);
+    expect(slot.refreshAt).toBe(T0 + 1_440_000);
     expect(slot.staleAt).toBe(T0 + 3_600_000 - 30_000);
     expect(slot.lifetime).toBe(3_600_000);
     expect(filled).toMatchObject({ lifetime: 3_600_000, minted: true, minValidity: 0 });
     expect(slot.token).toBe(filled.token);
+    const late = slotAt(1 - 2 ** -20);
+    fillSlot(late, timing, token(3_600_000), true, 0);
+    expect(late.refreshAt).toBeGreaterThan(T0 + 1_799_000);
+    expect(late.refreshAt).toBeLessThan(T0 + 1_800_000);
   });
 
-  it('a 10-minute token refreshes in its last tenth (60 s), shorter than the window', () => {
-    const slot = emptySlot();
-    fillSlot(slot, timing, token(600_000), false, 0);
-    expect(slot.refreshAt).toBe(T0 + 540_000);
+  it('keeps its place in the spread from one token to the next, and scales it with each token’s life', () => {
+    const slot = slotAt(0.5);
+    fillSlot(slot, timing, token(3_600_000), true, 0);
+    expect(slot.refreshAt).toBe(T0 + 1_620_000); // 45 %
+    fillSlot(slot, timing, token(600_000), true, 0);
+    expect(slot.refreshAt).toBe(T0 + 270_000);
+  });
+
+  it('spreads slots drawn with different randoms over the whole window', () => {
+    const moments = [0, 0.25, 0.5, 0.75].map((u) => {
+      const slot = slotAt(u);
+      fillSlot(slot, timing, token(1_000_000), true, 0);
+      return slot.refreshAt - T0;
+    });
+    expect(moments).toEqual([400_000, 425_000, 450_000, 475_000]);
+  });
+
+  it('draws the spread point once, when the slot is made', () => {
+    let draws = 0;
+    const slot = emptySlot(() => {
+      draws += 1;
+      return 0.3;
+    });
+    fillSlot(slot, timing, token(3_600_000), true, 0);
+    fillSlot(slot, timing, token(3_600_000), true, 0);
+    expect(draws).toBe(1);
+    expect(slot.spreadPoint).toBe(0.3);
+  });
+
+  it('honours the deprecated window as a bound: windowSeconds 300 and windowRatio 0.1 give the old policy', () => {
+    const old = { ...timing, windowMs: 300_000, windowRatio: 0.1 };
+    const hour = slotAt(0);
+    fillSlot(hour, old, token(3_600_000), true, 0);
+    expect(hour.refreshAt).toBe(T0 + 3_300_000); // 5 min < 10 %
+    const tenMinutes = slotAt(0);
+    fillSlot(tenMinutes, old, token(600_000), true, 0);
+    expect(tenMinutes.refreshAt).toBe(T0 + 540_000); // 10 % < 5 min
+    const off = slotAt(0);
+    fillSlot(off, { ...timing, windowMs: 0 }, token(600_000), true, 0);
+    expect(off.refreshAt).toBe(off.staleAt); // windowSeconds 0: no background refresh
   });
 
   it('a 40 s token: the margin is half its life (20 s), and refresh never comes after stale', () => {
-    const slot = emptySlot();
-    fillSlot(slot, { ...timing, windowRatio: 0 }, token(40_000), true, 0);
+    const slot = slotAt(0);
+    fillSlot(slot, { ...timing, fromRatio: 0.9 }, token(40_000), true, 0);
     expect(slot.staleAt).toBe(T0 + 20_000);
     expect(slot.refreshAt).toBe(T0 + 20_000);
   });
 
   it('clears the count of failed background refreshes', () => {
-    const slot = { ...emptySlot(), failures: 4 };
+    const slot = { ...slotAt(0), failures: 4 };
     fillSlot(slot, timing, token(3_600_000), true, 0);
     expect(slot.failures).toBe(0);
+  });
+});
+
+describe('refreshMoment', () => {
+  it('is fromRatio + spreadRatio × the spread point of the life, after the issue time', () => {
+    const t = { ...token(10_000), issuedAt: T0 + 5000, expiresAt: T0 + 15_000 };
+    expect(refreshMoment({ ...timing, fromRatio: 0.5, spreadRatio: 0.2 }, t, 0.5)).toBe(
+      T0 + 5000 + 6000,
+    );
   });
 });
 
@@ -55,28 +115,46 @@ function refusal(retryAfter?: number): TokenEndpointError {
 }
 
 describe('backOff', () => {
-  it('pushes refreshAt back by at least 1 ms and at most the doubled base, and counts the failure', () => {
-    const slot = emptySlot();
+  const max = (() => 1 - 2 ** -30) as () => number;
+
+  it('pushes refreshAt back by at least 1 ms and at most 1/1000 of the life, and counts the failure', () => {
+    const slot = slotAt(0);
     fillSlot(slot, timing, token(3_600_000), true, 0);
     const now = slot.refreshAt;
-    const error = refusal();
-    const retryAt = backOff(slot, error, now);
+    const retryAt = backOff(slot, refusal(), now, max);
     expect(slot.failures).toBe(1);
     expect(retryAt).toBe(slot.refreshAt);
-    expect(slot.refreshAt).toBeGreaterThanOrEqual(now + 1);
-    expect(slot.refreshAt).toBeLessThanOrEqual(now + 1 + 1000);
+    expect(retryAt).toBe(now + 1 + 3599); // floor(random × 3600 ms)
+    expect(backOff(slotAfterFailures(0), refusal(), now, () => 0)).toBe(now + 1);
+  });
+
+  function slotAfterFailures(failures: number, lifetime = 3_600_000): Slot {
+    const slot = slotAt(0);
+    fillSlot(slot, timing, token(lifetime), true, 0);
+    slot.failures = failures;
+    return slot;
+  }
+
+  it('doubles per failure up to 1/40 of the life: 3.6 s … 90 s for an hour, 4 ms … 100 ms for 4 s', () => {
+    const waits = (lifetime: number) =>
+      [0, 1, 2, 3, 4, 5, 6, 20].map((failures) => {
+        const slot = slotAfterFailures(failures, lifetime);
+        return (backOff(slot, refusal(), T0, max) as number) - T0 - 1;
+      });
+    expect(waits(3_600_000)).toEqual([3599, 7199, 14_399, 28_799, 57_599, 89_999, 89_999, 89_999]);
+    expect(waits(4000)).toEqual([3, 7, 15, 31, 63, 99, 99, 99]);
   });
 
   it("uses the server's Retry-After (seconds) when it sent one", () => {
-    const slot = emptySlot();
+    const slot = slotAt(0);
     fillSlot(slot, timing, token(3_600_000), true, 0);
     expect(backOff(slot, refusal(7), T0)).toBe(T0 + 7000);
   });
 
-  it('undefined when the next attempt would come after the token goes stale', () => {
-    const slot = emptySlot();
-    fillSlot(slot, timing, token(3_600_000), true, 0);
-    expect(backOff(slot, refusal(), slot.staleAt)).toBeUndefined();
+  it('keeps trying while the token is served: undefined only when the next attempt would come after it goes stale', () => {
+    const slot = slotAfterFailures(100);
+    expect(backOff(slot, refusal(), slot.staleAt - 90_001, max)).toBe(slot.staleAt - 1);
+    expect(backOff(slot, refusal(), slot.staleAt, () => 0)).toBeUndefined();
     expect(slot.refreshAt).toBeGreaterThan(slot.staleAt);
   });
 });
@@ -120,7 +198,7 @@ describe('evict (CLOCK sweep)', () => {
 
 describe('lasts', () => {
   it('compares seconds left with minValidity, and refuses an invalid one', () => {
-    const slot = emptySlot();
+    const slot = slotAt(0);
     const { token: t } = fillSlot(slot, timing, token(600_000), true, 0);
     expect(lasts(t, 600, T0)).toBe(true);
     expect(lasts(t, 600.001, T0)).toBe(false);
