@@ -23,6 +23,10 @@ biome ci .
 status=0
 turbo run test --concurrency=1 -- --reporter=default --reporter=json --outputFile.json=.vitest/report.json || status=$?
 
+# The soak's 20-second variant (`pnpm soak` runs 60 s): 2-second tokens through the axios adapter
+# and the edge wrapper while the mock revokes every token twice; no 401 may reach a caller.
+(cd apps/bench && node --expose-gc --import tsx src/soak.ts --short) || status=$?
+
 # One closing line with the totals of every package's vitest report.
 node scripts/summary.mjs || status=$?
 exit "$status"

@@ -364,6 +364,20 @@ export class DrillsterAuth {
     return this.#minter.assertion(await this.getTokenEndpoint(options), subject);
   }
 
+  /**
+   * When the cached token of `subject` (default: the service account) starts being refreshed:
+   * milliseconds since the epoch from which a call that is served it also starts a background
+   * refresh, as the `refresh` policy placed it (or a backoff after a failed refresh moved it).
+   * `undefined` when no token of the subject is held. For monitoring and soak tests: how many
+   * token requests a steady load should cause.
+   *
+   * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for a `subject` that is not a non-empty string.
+   */
+  nextRefreshAt(subject?: string): number | undefined {
+    const slot = this.#slots.get(this.#subject(subject));
+    return slot?.token === undefined ? undefined : slot.refreshAt;
+  }
+
   /** The token endpoint in use, discovering it from the issuer's metadata if needed. */
   getTokenEndpoint(options?: { signal?: AbortSignal }): Promise<string> {
     const signal = options?.signal;

@@ -280,6 +280,32 @@ describe('clock skew', () => {
 });
 
 describe('refresh window', () => {
+  it('nextRefreshAt says when a hit starts the background refresh, for any policy', async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const server = await startFixture({ clock });
+    try {
+      const auth = server.auth({ clock });
+      expect(auth.nextRefreshAt()).toBeUndefined();
+      const first = await auth.getAccessToken();
+      const refreshAt = auth.nextRefreshAt()!;
+      expect(refreshAt).toBeGreaterThan(now);
+      expect(refreshAt).toBeLessThan(first.expiresAt);
+      expect(auth.nextRefreshAt(server.keyFile.serviceAccountId)).toBe(refreshAt);
+      expect(() => auth.nextRefreshAt('')).toThrow(ConfigurationError);
+
+      now = refreshAt - 1;
+      await auth.getAccessToken();
+      expect(server.server.mock.stats.tokenRequests).toBe(1);
+      now = refreshAt;
+      expect(await auth.getAccessToken()).toBe(first);
+      await vi.waitFor(() => expect(auth.nextRefreshAt()).not.toBe(refreshAt));
+      expect(server.server.mock.stats.tokenRequests).toBe(2);
+    } finally {
+      await server.server.close();
+    }
+  });
+
   it('serves the token while one background refresh runs, and never within 30 s of expiry', async () => {
     let now = Date.now();
     const clock = () => now;

@@ -17,7 +17,12 @@ export interface IssueTokenOptions {
  * `exp` when `expires_in` is missing.
  */
 export class AccessTokens {
-  readonly #secret = crypto.getRandomValues(new Uint8Array(32));
+  #secret = crypto.getRandomValues(new Uint8Array(32));
+
+  /** Every token issued so far stops verifying: the signing secret is replaced. */
+  revokeAll(): void {
+    this.#secret = crypto.getRandomValues(new Uint8Array(32));
+  }
 
   issue(options: IssueTokenOptions): Promise<string> {
     const issuedAt = Math.floor(options.now / 1000);

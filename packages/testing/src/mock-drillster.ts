@@ -220,6 +220,15 @@ export class MockDrillster {
   }
 
   /**
+   * Revokes every access token issued so far, as a server-side logout of all sessions would:
+   * the API answers each of them 401 `invalid_token` from now on; tokens issued afterwards are
+   * valid. For soak tests of the adapters' 401 handling.
+   */
+  revokeAllTokens(): void {
+    this.#state.tokens.revokeAll();
+  }
+
+  /**
    * Sets the lifetime of tokens issued from now on, in seconds.
    *
    * @throws RangeError unless `seconds` is a non-negative integer.

@@ -62,6 +62,42 @@ describe('MockDrillster.handle', () => {
     expect(await mock.verifyAccessToken(access_token)).toBeUndefined();
   });
 
+  it('revokeAllTokens makes the API refuse every token issued so far, and only those', async () => {
+    // On the real clock, which the assertion helper signs with.
+    const server = new MockDrillster({ issuer });
+    const serverAccount = await server.createServiceAccount();
+    const client = server.registerClient();
+    const token = async () => {
+      const response = await server.handle(
+        new Request(tokenEndpoint, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: JWT_BEARER,
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            assertion: await assertionFor(serverAccount, tokenEndpoint),
+          }),
+        }),
+      );
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const user = (accessToken: string) =>
+      server.handle(
+        new Request(`${issuer}/api/2.1.1/user`, {
+          headers: { authorization: `Bearer ${accessToken}` },
+        }),
+      );
+    const before = await token();
+    expect((await user(before)).status).toBe(200);
+    server.revokeAllTokens();
+    const refused = await user(before);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('invalid_token');
+    expect(await server.verifyAccessToken(before)).toBeUndefined();
+    const after = await token();
+    expect((await user(after)).status).toBe(200);
+  });
+
   it('returns a network error for dropConnection', async () => {
     const client = mock.registerClient();
     mock.injectFault({ dropConnection: true });
