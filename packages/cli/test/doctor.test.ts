@@ -218,6 +218,55 @@ describe('doctor', () => {
     ]);
   });
 
+  it('a key list: checked key by key; a refused first key is named while the second signs', async () => {
+    const rotating = await server.mock.createServiceAccount();
+    const standby = await server.mock.addKey(rotating.serviceAccountId);
+    const first = await dir.file('rotating-first.json', rotating.keyFileJson);
+    const second = await dir.file('rotating-second.json', standby.keyFileJson);
+    const keyEnv = { ...env, DRILLSTER_KEY_FILE: '' };
+    const listed = ['doctor', '--key-file', first, '--key-file', second];
+    const privateKeys = [rotating, standby].flatMap(({ keyFile }) => [
+      keyFile.privateKey,
+      ...pemBodyLines(keyFile.privateKey),
+    ]);
+
+    server.mock.revokeKey(rotating.keyId);
+    const result = await run(listed, keyEnv);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`✓ key file`);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `2 keys of service account ${rotating.serviceAccountId}, in order: 1\\. RSA 2048 bits, key id ${rotating.keyId}, JWK thumbprint [\\w-]{43}; 2\\. RSA 2048 bits, key id ${standby.keyId}`,
+      ),
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `✓ token .*refused: key ${rotating.keyId} \\(invalid_grant\\), so a later key signed`,
+      ),
+    );
+    expectNothingSecret(result, privateKeys);
+
+    server.mock.revokeKey(standby.keyId);
+    const none = await run(listed, keyEnv);
+    expectFailedAt(none, 'token', 3, 'ERR_TOKEN_ENDPOINT', /key was deleted/);
+    expect(none.stdout).toContain(
+      `every key, ${rotating.keyId}, ${standby.keyId} of service account ${rotating.serviceAccountId}`,
+    );
+    expect(none.stdout).toMatch(/look for these keys \(JWK thumbprint [\w-]{43}, [\w-]{43}\)/);
+
+    const mixed = await run(
+      ['doctor', '--key-file', env.DRILLSTER_KEY_FILE!, '--key-file', second],
+      keyEnv,
+    );
+    expectFailedAt(
+      mixed,
+      'key file',
+      2,
+      'ERR_INVALID_OPTIONS',
+      /keys of different service accounts/,
+    );
+  });
+
   it('the API refusing the token (exit 3) or down (exit 4)', async () => {
     server.mock.injectFault({ endpoint: 'api', status: 401 });
     expectFailedAt(await run(['doctor'], env), 'API', 3, 'ERR_API_REFUSED', /API refused a token/);

@@ -32,11 +32,13 @@ Checks, in order, what drillster-auth token needs, with the same configuration, 
 one line per check: ✓ or ✗ (- when skipped), the time it took, what it found, and for a
 failure the most likely cause and what to do. The checks after a failed one are skipped.
 
-  key file          shape, key type and size, JWK thumbprint
+  key file          shape, key type and size, JWK thumbprint; each key of a list (repeated
+                    --key-file), all of one service account
   issuer metadata   reachable, names the configured issuer and a token endpoint
                     (skipped with --token-endpoint)
   clock             skew against the server's Date header; fails beyond ${CLOCK_TOLERANCE_MS / 1000} s
-  token             a token for the service account (client id, secret and key together)
+  token             a token for the service account (client id, secret and key together);
+                    names a listed key that was refused while a later one signed
   API               GET /api/2.1.1/user with that token: which account it is
   subject           with --subject, a token for that managed user, and who it is
 

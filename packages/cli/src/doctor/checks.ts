@@ -2,8 +2,9 @@ import {
   type AccessToken,
   authorizationHeader,
   ConfigurationError,
-  DEFAULT_ISSUER,
   DiscoveryError,
+  DRILLSTER_API_BASE_URL,
+  DRILLSTER_ISSUER,
   type DrillsterAuth,
   DrillsterAuthError,
   type DrillsterAuthEvent,
@@ -63,12 +64,12 @@ export interface Check {
 }
 
 const timeoutOf = (context: DoctorContext) => context.options.timeout ?? 10_000;
-const issuerOf = (context: DoctorContext) => context.options.issuer ?? DEFAULT_ISSUER;
+const issuerOf = (context: DoctorContext) => context.options.issuer ?? DRILLSTER_ISSUER;
 
 /** The origin tokens are used at: the issuer's, or the configured token endpoint's. */
 function apiOrigin(context: DoctorContext): string {
   const { issuer, tokenEndpoint } = context.options;
-  return new URL(issuer ?? tokenEndpoint ?? DEFAULT_ISSUER).origin;
+  return new URL(issuer ?? tokenEndpoint ?? DRILLSTER_ISSUER).origin;
 }
 
 const keyFile: Check = {
@@ -186,7 +187,7 @@ const metadata: Check = {
     if (code === 'ERR_NETWORK' || code === 'ERR_TIMEOUT') {
       return {
         cause: 'the issuer cannot be reached: a wrong --issuer, DNS, a firewall, or an outage',
-        fix: `check --issuer or DRILLSTER_ISSUER (default ${DEFAULT_ISSUER}) and that this machine reaches it over HTTPS`,
+        fix: `check --issuer or DRILLSTER_ISSUER (default ${DRILLSTER_ISSUER}) and that this machine reaches it over HTTPS`,
       };
     }
     if (status !== undefined && isTransient(status)) {
@@ -199,12 +200,12 @@ const metadata: Check = {
       return {
         cause:
           'the server at this URL describes another issuer: a wrong --issuer, or a proxy in between',
-        fix: `set --issuer (or DRILLSTER_ISSUER) to exactly the issuer Drillster names, ${DEFAULT_ISSUER} for Drillster itself`,
+        fix: `set --issuer (or DRILLSTER_ISSUER) to exactly the issuer Drillster names, ${DRILLSTER_ISSUER} for Drillster itself`,
       };
     }
     return {
       cause: 'the issuer URL does not lead to Drillster authorization server metadata',
-      fix: `set --issuer to Drillster's origin (${DEFAULT_ISSUER}), or the token endpoint with --token-endpoint`,
+      fix: `set --issuer to Drillster's origin (${DRILLSTER_ISSUER}), or the token endpoint with --token-endpoint`,
     };
   },
 };
@@ -330,7 +331,8 @@ export const CHECKS: readonly Check[] = [keyFile, metadata, clock, token, api, s
 
 /** The account a token is for, as `GET /api/2.1.1/user` describes it. */
 async function whoAmI(context: DoctorContext, issued: AccessToken): Promise<string> {
-  const url = `${apiOrigin(context)}/api/2.1.1/user`;
+  // Drillster's API path at the origin the configuration points at.
+  const url = `${apiOrigin(context)}${new URL(DRILLSTER_API_BASE_URL).pathname}user`;
   const answer = await get(url, timeoutOf(context), {
     authorization: authorizationHeader(issued),
   });
