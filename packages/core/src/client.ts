@@ -75,8 +75,10 @@ export interface DrillsterAuthOptions {
    * its life, where `u` (0 to 1) is drawn once per subject so that many subjects' refreshes do not
    * arrive together; a failed refresh is tried again (backoff from 1/1000 to 1/40 of the life,
    * or the server's `Retry-After`) until the token goes stale. With the defaults an outage of
-   * the token endpoint of up to 40 % of the life, starting at any moment, fails no call (the
-   * conditions are in the README, "Riding out a token endpoint outage").
+   * the token endpoint of up to 40 % of the life of tokens that live 10 minutes or more,
+   * starting at any moment, fails no call of a subject that is called at least every
+   * `0.075 × lifetime − 30 s` (the conditions are in the README, "Riding out a token endpoint
+   * outage").
    */
   refresh?: {
     /**
