@@ -6,6 +6,8 @@
  *   which the process has to end by itself;
  * - the project's own e2e test command (`npm run test:e2e`: Jest + ts-jest for 10 and 11, Vitest
  *   for 12), whose spec starts the mock server from `@drillster-auth/testing/node`.
+ * Each project also has this major's `@nestjs/terminus` and a `/health` route through
+ * `DrillsterAuthHealthIndicator`: up in the boot, down then up in the e2e spec.
  * The two run at once: separate processes on one install (the build writes only dist/).
  */
 
@@ -69,6 +71,16 @@ export function nestScenario(major: NestMajor): void {
     expect(JSON.parse(report), output).toEqual({
       status: 200,
       body: { id: provision.account.serviceAccountId },
+      // DrillsterAuthHealthIndicator (`@drillster-auth/nest/health`) under this major's terminus.
+      health: {
+        status: 200,
+        body: {
+          status: 'ok',
+          info: { drillster: { status: 'up' } },
+          error: {},
+          details: { drillster: { status: 'up' } },
+        },
+      },
     });
     expectNoLeaks(result, secrets());
   });
@@ -77,6 +89,7 @@ export function nestScenario(major: NestMajor): void {
     const result = await run('npm', ['run', 'test:e2e'], { cwd: dir, timeout: 180_000 });
     const output = stripVTControlCharacters(result.stdout + result.stderr);
     expect(result.code, output).toBe(0);
-    expect(output).toMatch(major === 12 ? /Tests\s+1 passed/ : /Tests:\s+1 passed, 1 total/);
+    // The route, and the health check down (token endpoint refusing the client) and up.
+    expect(output).toMatch(major === 12 ? /Tests\s+3 passed/ : /Tests:\s+3 passed, 3 total/);
   });
 }
