@@ -206,7 +206,7 @@ export async function readKeyFile(
  * @throws {CliError} `ERR_INVALID_CONFIG` for an array that is no JSON, is empty or holds
  * something else; its text is never quoted.
  */
-function listedKeyFiles(value: string | undefined, secrets: Secrets): string[] {
+export function listedKeyFiles(value: string | undefined, secrets: Secrets): string[] {
   if (value === undefined) return [];
   if (isKeyFileText(value)) return [value];
   if (!value.trimStart().startsWith('[')) {

@@ -62,7 +62,12 @@ describe('inspect-key', () => {
 
   it('exits 2 for a missing argument or file', async () => {
     expectFailure(await run(['inspect-key']), 2, 'ERR_USAGE', []);
-    expectFailure(await run(['inspect-key', keyFile, keyFile]), 2, 'ERR_USAGE', []);
+    expectFailure(
+      await run(['inspect-key', ...Array<string>(17).fill(keyFile)]),
+      2,
+      'ERR_USAGE',
+      [],
+    );
     expectFailure(await run(['inspect-key', `${dir.path}/none.json`]), 2, 'ERR_KEY_FILE_READ', []);
   });
 });
@@ -98,5 +103,30 @@ describe('inspect-key fingerprints', () => {
       ...pemBodyLines(weak.keyFile.privateKey),
     ]);
     expect(result.stderr).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('inspect-key with a key list', () => {
+  it('describes each key of a list, from arguments or DRILLSTER_KEY_FILE, in order', async () => {
+    const { delimiter } = await import('node:path');
+    const other = await generateServiceAccountKey();
+    const otherFile = await dir.file('other.json', other.keyFileJson);
+    for (const [args, env] of [
+      [['inspect-key', keyFile, otherFile], {}],
+      [['inspect-key'], { DRILLSTER_KEY_FILE: `${keyFile}${delimiter}${otherFile}` }],
+    ] as const) {
+      const result = await run([...args], env);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const blocks = result.stdout.split('\n\n');
+      expect(blocks).toHaveLength(2);
+      expect(blocks[0]).toContain(`key id:             ${key.keyFile.keyId}`);
+      expect(blocks[1]).toContain(`key id:             ${other.keyFile.keyId}`);
+      expect(blocks[1]).toMatch(/JWK thumbprint: {5}[\w-]{43}\nSPKI SHA-256: {7}[0-9a-f]{64}\n$/);
+    }
+  });
+
+  it('prints nothing when one key of the list is unusable', async () => {
+    const result = await run(['inspect-key', keyFile, CORRUPT_KEY_FILE]);
+    expectFailure(result, 2, 'ERR_KEY_FILE_MALFORMED_KEY', pemBodyLines(key.keyFile.privateKey));
   });
 });
