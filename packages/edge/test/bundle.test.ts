@@ -8,12 +8,13 @@ import { bundleForEdge } from './runtimes/bundle.js';
 
 /**
  * Gzipped bytes of a minified Worker that uses createDrillsterFetch. Measured 16,790 B (core with
- * jose and ofetch, 2026-11-23), then 19,327 B after issue 7's hardening (2026-12-03: core's capped
- * body reads, redaction in every encoding and option validation took it to 19,292 B; edge's one
- * `Request` for check and send, 35 B more). The budget is ~15% above. Raise it deliberately, not
- * by habit.
+ * jose and ofetch, 2026-11-23), 19,327 B after issue 7's hardening, then 16,824 B once assertions
+ * were built around `crypto.subtle.sign` instead of jose's `SignJWT` (issue 9), and 17,711 B with
+ * key lists, the outage-aware refresh and the shared values (2026-12-03). The budget is ~3% above;
+ * issue 9's goal is 14,000 B (`pnpm bench` reports it with each package's share). Raise it
+ * deliberately, not by habit.
  */
-const SIZE_BUDGET = 22_200;
+const SIZE_BUDGET = 18_200;
 
 let dir: string;
 beforeAll(async () => {
