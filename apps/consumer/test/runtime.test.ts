@@ -38,6 +38,10 @@ beforeAll(async () => {
     '@nestjs/core@^11.1.0',
     'reflect-metadata@^0.2.2',
     'rxjs@^7.8.2',
+    // The optional peers of the subpaths that need them (require-all.cjs loads every entry
+    // point): core/opentelemetry's @opentelemetry/api, nest/health's terminus (11, for Nest 11).
+    '@opentelemetry/api@^1.9.0',
+    '@nestjs/terminus@^11.0.0',
   ]);
   await installing;
 });
