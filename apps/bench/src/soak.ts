@@ -33,7 +33,7 @@ const TICK_MS = 50;
  * rate is printed), so that an overloaded machine shows up as a lower rate, not as requests
  * that wait in a queue longer than a 2-second token lives.
  */
-const MAX_INFLIGHT = 32;
+const MAX_INFLIGHT = 8;
 
 await using server = await startMockDrillster({ tokenLifetime: TOKEN_LIFETIME });
 const { authOptions } = await server.provision();
@@ -50,6 +50,8 @@ interface Path {
   failures: Map<string, number>;
   tokenRequests: number;
   inflight: number;
+  /** For each 401 that reached the caller: milliseconds since the last revocation. */
+  late401: number[];
   /** Requests not sent because `MAX_INFLIGHT` were in flight. */
   skipped: number;
   /** Per token (by expiry), how long after its issue its refresh was scheduled, in ms. */
@@ -66,6 +68,7 @@ const path = (name: string): Path => {
     failures: new Map(),
     tokenRequests: 0,
     inflight: 0,
+    late401: [],
     skipped: 0,
     refreshAfter: new Map(),
   };
@@ -118,8 +121,10 @@ const send = async (p: Path) => {
   try {
     const status = await p.send();
     if (status === 200) p.ok += 1;
-    else if (status === 401) p.status401 += 1;
-    else p.failures.set(`HTTP ${status}`, (p.failures.get(`HTTP ${status}`) ?? 0) + 1);
+    else if (status === 401) {
+      p.status401 += 1;
+      p.late401.push(Math.round(performance.now() - lastRevokedAt));
+    } else p.failures.set(`HTTP ${status}`, (p.failures.get(`HTTP ${status}`) ?? 0) + 1);
   } catch (error) {
     const name = (error as { code?: string }).code ?? (error as Error).name;
     p.failures.set(name, (p.failures.get(name) ?? 0) + 1);
@@ -134,8 +139,10 @@ const revokeAt = Array.from(
   (_, i) => ((i + 1) * durationMs) / (REVOCATIONS + 1),
 );
 let revoked = 0;
+let lastRevokedAt = Number.NEGATIVE_INFINITY;
 let heapAtThird: number | undefined;
 let carry = 0;
+let lastElapsed = 0;
 const started = performance.now();
 console.error(
   `soak: ${seconds} s, ${rate} requests/s through each of ${paths.map((p) => p.name).join(' and ')}, tokens of ${TOKEN_LIFETIME} s, ${REVOCATIONS} revocations of every token`,
@@ -146,10 +153,12 @@ for (let tick = 0; ; tick++) {
   if (heapAtThird === undefined && elapsed >= durationMs / 3 - 500) heapAtThird = settledHeap();
   if (revoked < REVOCATIONS && elapsed >= revokeAt[revoked]!) {
     server.mock.revokeAllTokens();
+    lastRevokedAt = performance.now();
     revoked += 1;
   }
   // Keep the rate against the wall clock: a late tick sends what the missed time owed.
-  carry += perTick * (tick === 0 ? 1 : (elapsed - (tick - 1) * TICK_MS) / TICK_MS);
+  carry += (perTick * (elapsed - lastElapsed)) / TICK_MS + (tick === 0 ? perTick : 0);
+  lastElapsed = elapsed;
   carry = Math.min(carry, perTick * 4);
   while (carry >= 1) {
     carry -= 1;
@@ -189,7 +198,11 @@ for (const p of paths) {
   console.log(
     `${p.name}: ${p.ok + p.status401 + [...p.failures.values()].reduce((a, b) => a + b, 0)} requests (${(p.ok / (elapsedMs / 1000)).toFixed(0)}/s ok, ${p.skipped} not sent: ${MAX_INFLIGHT} in flight), 401s to the caller ${p.status401}, other failures ${failures || 0}; token requests ${p.tokenRequests}, expected ${expected.toFixed(1)} (${(elapsedMs / 1000).toFixed(1)} s ÷ the refresh schedule's ${(interval / 1000).toFixed(2)} s after issue, over ${intervals.length} tokens, + ${REVOCATIONS} revocations) ${within ? (keptUp ? 'ok' : 'ok (at most: the load was not kept up)') : 'OFF BY MORE THAN 10%'}`,
   );
-  if (p.status401 > 0) problems.push(`${p.name}: ${p.status401} 401s reached the caller`);
+  if (p.status401 > 0) {
+    problems.push(
+      `${p.name}: ${p.status401} 401s reached the caller (ms since the last revocation: ${p.late401.join(', ')})`,
+    );
+  }
   if (p.failures.size > 0) problems.push(`${p.name}: failed requests (${failures})`);
   if (!within)
     problems.push(
