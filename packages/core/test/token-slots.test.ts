@@ -206,3 +206,67 @@ describe('lasts', () => {
     expect(lasts(t, -1, T0)).toBe(false);
   });
 });
+
+/**
+ * The client's refresh loop as clock arithmetic: a caller every `h` ms; a call after the stale
+ * time mints at once (and fails while the endpoint is down), a call after the refresh time
+ * starts a background attempt (backed off while down). Requests take no time. Returns the
+ * failed calls.
+ */
+function failedCalls(
+  lifetime: number,
+  outage: { from: number; to: number },
+  h: number,
+  random: () => number,
+): number {
+  const down = (t: number) => t >= outage.from && t < outage.to;
+  const issue = (slot: Slot, at: number) =>
+    fillSlot(slot, timing, { ...token(lifetime), issuedAt: at, expiresAt: at + lifetime }, true, 0);
+  const slot = emptySlot(random);
+  issue(slot, T0);
+  let failed = 0;
+  for (let t = T0 + h; t < outage.to + lifetime; t += h) {
+    if (t >= slot.staleAt) {
+      if (down(t)) failed += 1;
+      else issue(slot, t);
+    } else if (t >= slot.refreshAt) {
+      if (down(t)) backOff(slot, refusal(), t, random);
+      else issue(slot, t);
+    }
+  }
+  return failed;
+}
+
+describe('the outage guarantee (README: D ≤ 0.475 × lifetime − 30 s − h)', () => {
+  const worst = () => 1 - 2 ** -30; // the latest refresh moment, the longest backoff waits
+  // Lifetime and time between calls: 10 minutes (the shortest the README promises 40 % for)
+  // with its 15 s, an hour with 10 s and 4 minutes, a day with a minute.
+  const cases = [
+    [600_000, 15_000],
+    [3_600_000, 10_000],
+    [3_600_000, 240_000],
+    [86_400_000, 60_000],
+  ];
+  const lifetimes = [600_000, 3_600_000, 86_400_000];
+
+  it('holds for an outage starting at any moment (a grid of 80 starts over two lifetimes)', () => {
+    for (const [lifetime = 0, h = 0] of cases) {
+      const longest = 0.475 * lifetime - 30_000 - h;
+      expect(longest).toBeGreaterThanOrEqual(0.4 * lifetime); // 40 %, with these calls
+      for (let i = 0; i < 80; i++) {
+        const from = T0 + (i / 40) * lifetime;
+        for (const random of [worst, () => 0, Math.random]) {
+          expect(failedCalls(lifetime, { from, to: from + longest }, h, random)).toBe(0);
+        }
+      }
+    }
+  }, 60_000);
+
+  it('fails calls when the outage outlasts the token in hand (from the latest refresh moment past its stale time)', () => {
+    for (const lifetime of lifetimes) {
+      const from = T0 + 0.5 * lifetime - 1;
+      const to = T0 + lifetime - 30_000 + 1000;
+      expect(failedCalls(lifetime, { from, to }, 1000, worst)).toBeGreaterThan(0);
+    }
+  });
+});
