@@ -1,8 +1,11 @@
 import { DrillsterAuthModule } from '@drillster-auth/nest';
+import { DrillsterAuthHealthIndicator } from '@drillster-auth/nest/health';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import type { ExampleEnvironment } from '../shared/environment.js';
 import { CurrentUserGuard } from './current-user.guard.js';
 import { DrillsterController } from './drillster.controller.js';
+import { HealthController } from './health.controller.js';
 
 export const EXAMPLE_ENVIRONMENT = Symbol('EXAMPLE_ENVIRONMENT');
 
@@ -17,6 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         EnvironmentModule,
+        TerminusModule,
         DrillsterAuthModule.forRootAsync({
           isGlobal: true,
           imports: [EnvironmentModule],
@@ -30,8 +34,8 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [DrillsterController],
-      providers: [CurrentUserGuard],
+      controllers: [DrillsterController, HealthController],
+      providers: [CurrentUserGuard, DrillsterAuthHealthIndicator],
     };
   }
 }

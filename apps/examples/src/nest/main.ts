@@ -1,5 +1,6 @@
 /**
- * A Nest app that calls the Drillster API through DI and mints widget tokens for its users.
+ * A Nest app that calls the Drillster API through DI, mints widget tokens for its users and
+ * answers a terminus health check (`/health`) through DrillsterAuthHealthIndicator.
  *
  *   pnpm --filter @drillster-auth/examples exec tsx src/nest/main.ts   # then open http://127.0.0.1:3000/me
  */
@@ -29,6 +30,8 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
   try {
     const me = await fetch(`${base}/me`);
     await me.arrayBuffer();
+    const health = await fetch(`${base}/health`);
+    const healthy = ((await health.json()) as { status?: string }).status === 'ok';
     const anonymous = await fetch(`${base}/widget-token`);
     await anonymous.arrayBuffer();
     const user = environment.managedUserId;
@@ -36,9 +39,9 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
       return {
         example: 'nest',
         subject: 'service account',
-        tokenObtained: me.status === 200,
+        tokenObtained: me.status === 200 && healthy,
         apiStatus: me.status,
-        detail: `GET /me → ${me.status}; widget token skipped (set DRILLSTER_MANAGED_USER); unauthenticated → ${anonymous.status}`,
+        detail: `GET /me → ${me.status}; /health → ${health.status}; widget token skipped (set DRILLSTER_MANAGED_USER); unauthenticated → ${anonymous.status}`,
       };
     }
     const widgetToken = await fetch(`${base}/widget-token`, { headers: { 'x-demo-user': user } });
@@ -55,9 +58,9 @@ export async function nestExample(environment: ExampleEnvironment): Promise<Exam
     return {
       example: 'nest',
       subject: user,
-      tokenObtained: widgetToken.status === 200 && embedded && lastsASession,
+      tokenObtained: widgetToken.status === 200 && embedded && lastsASession && healthy,
       apiStatus: me.status,
-      detail: `GET /me → ${me.status}; /widget-token → ${widgetToken.status}${lastsASession ? '' : ' with under 15 minutes left'}; /widget page ${embedded ? 'embeds the player' : 'is missing the player'}; unauthenticated → ${anonymous.status}`,
+      detail: `GET /me → ${me.status}; /health → ${health.status}; /widget-token → ${widgetToken.status}${lastsASession ? '' : ' with under 15 minutes left'}; /widget page ${embedded ? 'embeds the player' : 'is missing the player'}; unauthenticated → ${anonymous.status}`,
     };
   } finally {
     await app.close();
