@@ -348,6 +348,30 @@ describe('createOpenTelemetryListener', () => {
     auth.close();
   });
 
+  it('ends the span of a request whose client is closed during a retry wait', async () => {
+    server.mock.injectFault({ status: 503, retryAfter: 3600 });
+    const telemetry = createOpenTelemetryListener({ tracerProvider, meterProvider });
+    const seen: string[] = [];
+    const auth = client({
+      // Retry-After within maxDelay is waited for exactly: an hour, so the wait is where it closes.
+      retry: { baseDelay: 5, maxDelay: 3_600_000 },
+      onEvent: (event) => {
+        telemetry(event);
+        seen.push(event.type);
+      },
+    });
+    const failed = auth.getAccessToken().catch((error: unknown) => error);
+    await vi.waitFor(() => expect(seen).toContain('retry'));
+    auth.close();
+    expect(await failed).toMatchObject({ code: 'ERR_ABORTED' });
+    const [span] = tokenSpans();
+    expect(span?.attributes).toMatchObject({
+      'drillster.auth.outcome': 'failed',
+      'error.type': 'ERR_ABORTED',
+    });
+    expect(span?.events.map((e) => e.name)).toEqual(['drillster.auth.retry']);
+  });
+
   it('leaves out the subject kind without serviceAccountId', async () => {
     const auth = client({
       onEvent: createOpenTelemetryListener({ tracerProvider, meterProvider }),
