@@ -307,6 +307,26 @@ describe('minValidity', () => {
     expect(requests()).toBe(1);
   });
 
+  it('joining a request that minted because the store failed: likewise', async () => {
+    fx.server.mock.setTokenLifetime(300);
+    const cache: TokenCache = {
+      get: () => {
+        throw new Error('store down');
+      },
+      set: () => {},
+      delete: () => {},
+    };
+    const auth = fx.auth({ clock, cache });
+    const [any, lasting] = await Promise.allSettled([
+      auth.getAccessToken(),
+      auth.getAccessToken({ minValidity: 600 }),
+    ]);
+    expect(any.status).toBe('fulfilled');
+    expect(lasting).toMatchObject({ status: 'rejected', reason: { code: 'ERR_INVALID_OPTIONS' } });
+    expect(requests()).toBe(1);
+    expect(ofType('cache_error')).toHaveLength(1);
+  });
+
   it('joining a forced request that minted through a store: likewise', async () => {
     fx.server.mock.setTokenLifetime(300);
     const { cache } = serving(undefined);
