@@ -247,7 +247,18 @@ export class DrillsterAuth {
    */
   getAccessToken(options?: GetAccessTokenOptions): Promise<AccessToken> {
     // Not `async`: a hit returns the slot's settled promise, so it allocates nothing.
-    return this.#cached(options)?.served ?? this.#fetchShared(options);
+    const hit = this.#cached(options);
+    if (hit !== undefined) return hit.served;
+    if (options === undefined) {
+      // A caller without options who finds a request in flight shares its token, as
+      // #fetchShared would, without a frame of its own (10,000 cold callers, one request).
+      const slot = this.#slots.get(this.#ownSubject);
+      if (slot?.inflight !== undefined) {
+        slot.joined ??= slot.inflight.then(tokenOf);
+        return slot.joined;
+      }
+    }
+    return this.#fetchShared(options);
   }
 
   /** `Bearer <access token>`, for an `Authorization` header. Options as for {@link getAccessToken}. */
@@ -550,10 +561,12 @@ export class DrillsterAuth {
       if (slot.inflight === inflight) {
         slot.inflight = undefined;
         slot.inflightMode = undefined;
+        slot.joined = undefined;
       }
     });
     slot.inflight = inflight;
     slot.inflightMode = mode;
+    slot.joined = undefined;
     return inflight;
   }
 
@@ -650,6 +663,10 @@ function minValidityTooLong(minValidity: number, lifetime: number): Configuratio
     'ERR_INVALID_OPTIONS',
     `minValidity (${minValidity / 1000} s) is longer than the tokens the token endpoint issues live (${Math.round(lifetime / 1000)} s)`,
   );
+}
+
+function tokenOf(filled: Filled): AccessToken {
+  return filled.token;
 }
 
 function asAuthError(error: unknown): DrillsterAuthError {

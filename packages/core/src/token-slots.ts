@@ -43,6 +43,11 @@ export interface Slot {
   token: AccessToken | undefined;
   /** `token`, settled: what a cache hit returns, so that a hit allocates no promise. */
   served: Promise<AccessToken> | undefined;
+  /**
+   * The token of `inflight`, for callers without options who join it: made by the first of them
+   * (who so handles its rejection), shared by the rest, so a cold burst costs a lookup a caller.
+   */
+  joined: Promise<AccessToken> | undefined;
   /** From here on, a hit also starts a background refresh; pushed back after a failed one. */
   refreshAt: number;
   /** From here on, the token is not served. */
@@ -84,6 +89,7 @@ export function emptySlot(random: () => number = Math.random): Slot {
   return {
     token: undefined,
     served: undefined,
+    joined: undefined,
     refreshAt: 0,
     staleAt: 0,
     lifetime: 0,

@@ -61,6 +61,22 @@ describe('getAccessToken', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
+  it('lets cold callers without options share one promise of the request in flight, failure included', async () => {
+    const auth = fx.auth();
+    fx.server.mock.injectFault({ status: 400 });
+    const first = auth.getAccessToken();
+    const joined = auth.getAccessToken();
+    expect(auth.getAccessToken()).toBe(joined);
+    await expect(first).rejects.toMatchObject({ code: 'ERR_TOKEN_ENDPOINT' });
+    await expect(joined).rejects.toBe(await first.catch((error: unknown) => error));
+    // The failed request is over: the next caller starts a new one, not the old promise.
+    const next = auth.getAccessToken();
+    expect(next).not.toBe(joined);
+    const token = await next;
+    expect(await auth.getAccessToken()).toBe(token);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+  });
+
   it('makes exactly one token request for 1,000 concurrent callers on a cold cache', async () => {
     const auth = fx.auth();
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => auth.getAccessToken()));
