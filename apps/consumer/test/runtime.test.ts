@@ -64,6 +64,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
     expect(seen).toEqual({
       node: version.includes('.') ? `v${version}` : expect.stringMatching(`^v${version}\\.`),
       oneMockClass: true,
+      oneCacheClass: true,
       core: { tokenType: 'Bearer', cached: true, tokenRequests: 1 },
       abort: 'ERR_ABORTED',
       axios: { status: 200, serviceAccount: true },
@@ -81,6 +82,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
         '@drillster-auth/axios',
         '@drillster-auth/cli',
         '@drillster-auth/core',
+        '@drillster-auth/core/cache',
         '@drillster-auth/edge',
         '@drillster-auth/nest',
         '@drillster-auth/redis',
@@ -91,6 +93,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
     expect(seen).toMatchObject({
       oneMockClass: true,
       oneKeyFileErrorClass: true,
+      oneCacheClass: true,
       token: { tokenType: 'Bearer', minted: true },
       rejected: 'ERR_TOKEN_ENDPOINT',
     });

@@ -3,5 +3,6 @@ export { createDrillsterInterceptors, type DrillsterInterceptors } from './inter
 export {
   DRILLSTER_API_ORIGIN,
   type DrillsterAxiosOptions,
+  type DrillsterAxiosRequestOptions,
   type DrillsterRequestOptions,
 } from './options.js';

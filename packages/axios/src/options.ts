@@ -1,16 +1,14 @@
-import { DRILLSTER_ISSUER } from '@drillster-auth/core';
+import {
+  type DrillsterRequestOptions as CoreDrillsterRequestOptions,
+  DRILLSTER_ISSUER,
+} from '@drillster-auth/core';
 
-/** Per-request settings, passed as the `drillster` field of an axios request config. */
-export interface DrillsterRequestOptions {
-  /**
-   * Whom the token is for: a managed user's id, email or third-party id. Default (only when
-   * left out or `undefined`): the `subject` of {@link DrillsterAxiosOptions}, else the service
-   * account itself. `null`, `''` or a non-string is refused with core's `ConfigurationError`
-   * `ERR_INVALID_OPTIONS`, never read as the service account.
-   */
-  subject?: string;
-  /** Send this request without a Drillster token. Default `false`. */
-  skip?: boolean;
+/**
+ * Per-request settings, passed as the `drillster` field of an axios request config: core's
+ * `DrillsterRequestOptions` (`subject`, default the `subject` of {@link DrillsterAxiosOptions};
+ * `skip`) and `retry`.
+ */
+export interface DrillsterAxiosRequestOptions extends CoreDrillsterRequestOptions {
   /**
    * Whether a 401 answer makes the request go out once more with a new token. Default `true`.
    * The interceptor sets it to `false` on that one retry, so a second 401 reaches the caller.
@@ -40,9 +38,16 @@ export interface DrillsterAxiosOptions {
  */
 export const DRILLSTER_API_ORIGIN = DRILLSTER_ISSUER;
 
+/**
+ * The axios adapter's per-request settings.
+ * @deprecated Renamed {@link DrillsterAxiosRequestOptions}: core's `DrillsterRequestOptions` is
+ * the shape both adapters share. Kept until 1.0.
+ */
+export type DrillsterRequestOptions = DrillsterAxiosRequestOptions;
+
 declare module 'axios' {
   interface AxiosRequestConfig {
-    /** Drillster token settings of this request. See {@link DrillsterRequestOptions}. */
-    drillster?: DrillsterRequestOptions;
+    /** Drillster token settings of this request. See {@link DrillsterAxiosRequestOptions}. */
+    drillster?: DrillsterAxiosRequestOptions;
   }
 }

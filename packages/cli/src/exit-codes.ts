@@ -1,4 +1,4 @@
-import { DrillsterAuthError, type DrillsterAuthErrorCode } from '@drillster-auth/core';
+import { type AnyDrillsterAuthError, DrillsterAuthError } from '@drillster-auth/core';
 import { CliError, type CliErrorCode } from './errors.js';
 
 /** Exit codes of the `drillster-auth` command. */
@@ -26,7 +26,8 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 /**
  * The exit code of every error code, in one place. An HTTP status that says "try later" on an
  * error that carries one turns it into {@link EXIT_CODES.unreachable} (see {@link exitCodeFor}).
- * Typed so that a code added to the core or the CLI without an entry here fails to compile.
+ * Keyed by the codes of core's `AnyDrillsterAuthError` and of `CliError`, so that a code added to
+ * the core or the CLI without an entry here fails to compile.
  */
 const EXIT_CODE_OF = {
   ERR_USAGE: EXIT_CODES.usage,
@@ -70,7 +71,7 @@ const EXIT_CODE_OF = {
   // The CLI aborts nothing: an abort is as unplanned as a bug.
   ERR_ABORTED: EXIT_CODES.unexpected,
   ERR_UNEXPECTED: EXIT_CODES.unexpected,
-} as const satisfies Record<DrillsterAuthErrorCode | CliErrorCode, ExitCode>;
+} as const satisfies Record<AnyDrillsterAuthError['code'] | CliErrorCode, ExitCode>;
 
 /** Statuses that mean "not now" rather than "not this request": the core retries them too. */
 function isTransientStatus(status: unknown): boolean {
@@ -81,14 +82,15 @@ function isTransientStatus(status: unknown): boolean {
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (!(error instanceof DrillsterAuthError)) return EXIT_CODES.unexpected;
-  const { code } = error;
+  // Every DrillsterAuthError is one of the union (core's tests pin it), which narrows on `code`.
+  const known = error as AnyDrillsterAuthError;
   if (
-    (code === 'ERR_TOKEN_ENDPOINT' || code === 'ERR_DISCOVERY') &&
-    isTransientStatus((error as { status?: unknown }).status)
+    (known.code === 'ERR_TOKEN_ENDPOINT' || known.code === 'ERR_DISCOVERY') &&
+    isTransientStatus(known.status)
   ) {
     return EXIT_CODES.unreachable;
   }
-  return EXIT_CODE_OF[code] ?? EXIT_CODES.unexpected;
+  return EXIT_CODE_OF[known.code] ?? EXIT_CODES.unexpected;
 }
 
 /** The exit code of a {@link CliError} code. */

@@ -1,4 +1,3 @@
-export type { Command, CommandContext } from './command.js';
 export type { MockServerInfo } from './commands/mock-server.js';
 export { CliError, type CliErrorCode } from './errors.js';
 export { EXIT_CODES, type ExitCode, exitCodeFor } from './exit-codes.js';

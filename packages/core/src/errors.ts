@@ -30,6 +30,24 @@ export type KeyFileErrorCode =
   | 'ERR_KEY_FILE_NOT_FOUND'
   | 'ERR_KEY_FILE_UNREADABLE';
 
+/**
+ * Every error drillster-auth throws, as a union discriminated by `code`: narrow with
+ * `switch (error.code)` and each case has its class's fields (`status` on `ERR_TOKEN_ENDPOINT`,
+ * `field` on key file codes). Catch with `instanceof DrillsterAuthError`, then treat the error
+ * as this type. Covers every {@link DrillsterAuthErrorCode}; `ERR_UNEXPECTED` is the base class.
+ */
+export type AnyDrillsterAuthError =
+  | KeyFileError
+  | ConfigurationError
+  | DiscoveryError
+  | TokenEndpointError
+  | TokenResponseError
+  | ResponseTooLargeError
+  | NetworkError
+  | AbortError
+  // A failure nobody planned for; `cause` is what was thrown.
+  | (DrillsterAuthError & { readonly code: 'ERR_UNEXPECTED' });
+
 /** Base class of every error thrown by drillster-auth. Check `code`, not the message. */
 export class DrillsterAuthError extends Error {
   readonly code: DrillsterAuthErrorCode;

@@ -7,10 +7,19 @@ export {
   signAssertion,
   type WebCryptoKey,
 } from './assertion.js';
-export { createEncryptedTokenCache, type EncryptedTokenCacheOptions } from './cache/encrypted.js';
-export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
-export { parseCachedToken, readCachedToken, serializeCachedToken } from './cache/serialize.js';
-export type { CachedToken, SingleFlightOptions, TokenCache } from './cache/types.js';
+// Also `@drillster-auth/core/cache`; kept here too, as jose keeps its root: one import for an app.
+export {
+  type CachedToken,
+  createEncryptedTokenCache,
+  type EncryptedTokenCacheOptions,
+  MemoryTokenCache,
+  type MemoryTokenCacheOptions,
+  parseCachedToken,
+  readCachedToken,
+  type SingleFlightOptions,
+  serializeCachedToken,
+  type TokenCache,
+} from './cache/index.js';
 export {
   createDrillsterAuth,
   DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
@@ -22,6 +31,7 @@ export {
 export { DEFAULT_ISSUER } from './discovery.js';
 export {
   AbortError,
+  type AnyDrillsterAuthError,
   ConfigurationError,
   DiscoveryError,
   DrillsterAuthError,
@@ -46,6 +56,7 @@ export {
   type ServiceAccountKeyInput,
 } from './key-ring.js';
 export { REDACTED, secretForms } from './redact.js';
+export type { DrillsterRequestOptions } from './request-options.js';
 export type { RetryOptions } from './retry.js';
 export { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
 export { DRILLSTER_API_BASE_URL, DRILLSTER_ISSUER, originOf } from './urls.js';

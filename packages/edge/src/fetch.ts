@@ -1,26 +1,15 @@
 import {
   authorizationHeader,
   type DrillsterAuth,
+  type DrillsterRequestOptions,
   originOf,
   textOption,
 } from '@drillster-auth/core';
 import { type AuthSource, parseOrigins, resolveAuth } from './options.js';
 
-/** Per-request options of a {@link DrillsterFetch}, under `init.drillster`. */
-export interface DrillsterRequestOptions {
-  /**
-   * Whom the token is for: a managed user's id, email or third-party id. Default (only when left
-   * out or `undefined`): the fetch's `subject`, else the service account. `null`, `''` or a
-   * non-string is refused with core's `ConfigurationError` `ERR_INVALID_OPTIONS`.
-   */
-  subject?: string;
-  /** Send this request as it is, without a token. Default `false`. */
-  skip?: boolean;
-}
-
-/** `RequestInit` plus the per-request {@link DrillsterRequestOptions}. */
+/** `RequestInit` plus core's per-request `DrillsterRequestOptions`. */
 export interface DrillsterRequestInit extends RequestInit {
-  /** Per-request token options. */
+  /** Per-request token options; `subject` defaults to the fetch's `subject`. */
   drillster?: DrillsterRequestOptions;
 }
 

@@ -1,9 +1,10 @@
+// Core's per-request options, which `DrillsterRequestInit` carries; re-exported for one import.
+export type { DrillsterRequestOptions } from '@drillster-auth/core';
 export {
   createDrillsterFetch,
   type DrillsterFetch,
   type DrillsterFetchOptions,
   type DrillsterRequestInit,
-  type DrillsterRequestOptions,
 } from './fetch.js';
 export {
   createKvTokenCache,

@@ -1,6 +1,9 @@
 // Re-exported so that this package's types load @drillster-auth/axios, whose module augmentation
 // types the API client's `drillster` request option.
-export type { DrillsterRequestOptions } from '@drillster-auth/axios';
+export type {
+  DrillsterAxiosRequestOptions,
+  DrillsterRequestOptions,
+} from '@drillster-auth/axios';
 export {
   DEFAULT_DRILLSTER_API_BASE_URL,
   DEFAULT_WIDGET_TOKEN_MIN_VALIDITY,
