@@ -1,10 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.config.base.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // Each test spawns `node dist/bin.js`; a cold start on a busy 2-core machine takes a while.
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-  },
-});
+// Each test spawns `node dist/bin.js`; a cold start on a busy 2-core machine takes a while.
+export default packageTestConfig();

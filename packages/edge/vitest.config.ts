@@ -1,9 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.config.base.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-  },
-});
+// Hooks start workerd, which takes longer than a mock server on a busy machine.
+export default packageTestConfig({ hookTimeout: 30_000 });

@@ -1,12 +1,5 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.config.base.js';
 
-export default defineConfig({
-  // esbuild, vitest's default transformer, emits no decorator metadata; Nest's DI needs it.
-  plugins: [swc.vite({ module: { type: 'es6' } })],
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-  },
-});
+// esbuild, vitest's default transformer, emits no decorator metadata; Nest's DI needs it.
+export default packageTestConfig({ plugins: [swc.vite({ module: { type: 'es6' } })] });

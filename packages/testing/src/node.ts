@@ -9,6 +9,11 @@ import type {
   ServiceAccountKeyFile,
 } from './types.js';
 
+export {
+  type FaultCaseAdapter,
+  type FaultCaseClientOptions,
+  runFaultCase,
+} from './fault-case.js';
 export * from './index.js';
 export { expectNoLeaks, findLeaks, secretForms } from './leaks.js';
 export { type RunningWorkerd, type StartWorkerdOptions, startWorkerd } from './workerd.js';
