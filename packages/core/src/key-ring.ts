@@ -134,12 +134,12 @@ export class KeyRing {
   refuse(key: ServiceAccountKey, now: number): number | undefined {
     if (this.refusedUntil(key, now) !== undefined) return undefined;
     const until = now + this.#pauseMs;
-    if (until > now) this.#refusedUntil.set(key, until);
+    this.#refusedUntil.set(key, until);
     return until;
   }
 
   /** Records that the token endpoint accepted `key`: it is no longer passed over. */
   accept(key: ServiceAccountKey): void {
-    if (this.#refusedUntil.size > 0) this.#refusedUntil.delete(key);
+    this.#refusedUntil.delete(key);
   }
 }

@@ -69,6 +69,7 @@ describe('parseServiceAccountKeys', () => {
   it('refuses a keyId listed twice, naming both places', () => {
     const error = catchError(() => parseServiceAccountKeys([files[0], files[1], files[0]]));
     expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS' });
     expect(error.message).toBe(
       `key[2] has the keyId of key[0] (${files[0].keyId}): each key may be listed once`,
     );
