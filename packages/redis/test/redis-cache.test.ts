@@ -76,7 +76,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     expect(served.accessToken).toBe(token.accessToken);
     expect(drillster.server.mock.stats.tokenRequests).toBe(1);
     expect(after.events.filter((event) => event.type === 'cache_hit')).toMatchObject([
-      { source: 'store' },
+      { source: 'shared' },
     ]);
   });
 
