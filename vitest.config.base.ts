@@ -2,6 +2,8 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /** What differs between our packages' test runs; everything else is the same for all of them. */
 export interface PackageTestOptions {
+  /** Milliseconds a test may take before it counts as hung. Default 20 000. */
+  testTimeout?: number;
   /** Milliseconds a hook may take; edge's start workerd. Default 20 000. */
   hookTimeout?: number;
   /** Also collect `bench/**\/*.bench.ts` for `vitest bench`. Default `false`. */
@@ -16,6 +18,7 @@ export interface PackageTestOptions {
  * as hung. Each package's `vitest.config.ts` is a call of this.
  */
 export function packageTestConfig({
+  testTimeout = 20_000,
   hookTimeout = 20_000,
   bench = false,
   plugins,
@@ -24,7 +27,7 @@ export function packageTestConfig({
     ...(plugins === undefined ? {} : { plugins }),
     test: {
       include: ['test/**/*.test.ts'],
-      testTimeout: 20_000,
+      testTimeout,
       hookTimeout,
       ...(bench ? { benchmark: { include: ['bench/**/*.bench.ts'] } } : {}),
     },
