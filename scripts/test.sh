@@ -19,9 +19,10 @@ typedoc
 biome ci .
 
 # Every package's tests, one package at a time: they start servers, workerd and Redis clients, and
-# two cores are all this machine has. A failure still gets its totals printed below.
+# two cores are all this machine has. One package failing does not stop the others (--continue),
+# so every total is printed below.
 status=0
-turbo run test --concurrency=1 -- --reporter=default --reporter=json --outputFile.json=.vitest/report.json || status=$?
+turbo run test --concurrency=1 --continue -- --reporter=default --reporter=json --outputFile.json=.vitest/report.json || status=$?
 
 # The soak's 20-second variant (`pnpm soak` runs 60 s): 2-second tokens through the axios adapter
 # and the edge wrapper while the mock revokes every token twice; no 401 may reach a caller.

@@ -151,12 +151,12 @@ describe.each(clusterKinds)(
         migration = undefined;
         await expect(source.admin.get(entry!.key)).rejects.toThrow(/^MOVED /);
         const atMoved = loop.calls;
-        // A client that saw ASK errors skips the store for its cacheFailurePause (5 s) and mints;
-        // on an idle machine 20 calls fit in that pause, so wait for the refreshed token itself.
+        // 20 calls after the move; with a client that follows ASK, until a reader got the
+        // refreshed token itself (a client that saw a cache error skips the store for 5 s).
         await vi.waitFor(
           () => {
             expect(loop.calls).toBeGreaterThanOrEqual(atMoved + 20);
-            expect(loop.tokens.has(refreshed)).toBe(true);
+            if (followsAsk) expect(loop.tokens.has(refreshed)).toBe(true);
           },
           { timeout: 15_000 },
         );
@@ -180,8 +180,16 @@ describe.each(clusterKinds)(
             true,
           );
         }
-        expect(loop.tokens.has(refreshed)).toBe(true);
-        expect(JSON.parse((await target.admin.get(entry!.key))!).accessToken).toBe(refreshed);
+        const stored = JSON.parse((await target.admin.get(entry!.key))!).accessToken;
+        if (followsAsk) {
+          expect(loop.tokens.has(refreshed)).toBe(true);
+          expect(stored).toBe(refreshed);
+        } else {
+          // node-redis 4 may lose the refreshed token's write to the ASKING race (a cache error
+          // above), and readers that could not read mint and write their own: the entry that
+          // moved holds a token some caller was given, and callers after the move get it.
+          expect(stored === refreshed || loop.tokens.has(stored)).toBe(true);
+        }
       } finally {
         await loop.stop();
         await migration?.finish();
