@@ -108,9 +108,12 @@ describe.each(clusterKinds)(
         expect(new Set(results.map((token) => token.accessToken)).size).toBe(1);
         expect(drillster.server.mock.stats.tokenRequests).toBe(1);
         expect(clients.flatMap(({ events }) => cacheErrors(events))).toEqual([]);
-        // The lock is gone; the entry is one key on one node.
+        // The lock is released after the callers have their token: wait for it to go; then the
+        // entry is one key on one node.
+        await vi.waitFor(async () => expect(await keysUnder(prefix)).toHaveLength(1), {
+          timeout: 10_000,
+        });
         const keys = await keysUnder(prefix);
-        expect(keys).toHaveLength(1);
         const node = cluster.nodes.find(({ port }) => port === keys[0]!.port)!;
         expect(JSON.parse((await node.admin.get(keys[0]!.key))!).accessToken).toBe(
           results[0]!.accessToken,
