@@ -1,5 +1,6 @@
 // Adds up the vitest JSON reports that each package's test run wrote, and prints the totals
-// as one plain line, so a log reader need not scroll through every package's output.
+// as one plain line, so a log reader need not scroll through every package's output. A failed
+// test is named here with the first lines of its error: a CI log may keep only its tail.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +8,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const rows = [];
+const failures = [];
 for (const group of ['packages', 'apps']) {
   for (const name of readdirSync(group)) {
     const file = join(group, name, '.vitest', 'report.json');
@@ -15,11 +17,22 @@ for (const group of ['packages', 'apps']) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
+    for (const suite of report.testResults) {
+      for (const test of suite.assertionResults) {
+        if (test.status !== 'failed') continue;
+        const message = (test.failureMessages ?? []).join('\n').split('\n').slice(0, 8);
+        failures.push(
+          `FAILED ${join(group, name)} ${test.fullName}`,
+          ...message.map((l) => `    ${l}`),
+        );
+      }
+    }
     rows.push(
       `  ${join(group, name)}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`,
     );
   }
 }
+if (failures.length > 0) console.log(failures.join('\n'));
 console.log(rows.join('\n'));
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (failed > 0 || passed === 0) process.exitCode = 1;
