@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /** What differs between our packages' test runs; everything else is the same for all of them. */
@@ -15,7 +16,8 @@ export interface PackageTestOptions {
 /**
  * The one test config of every package: tests in `test/`, run against real servers on loopback
  * (the mock, Redis, workerd), so a test may take 20 s on a busy 2-core machine before it counts
- * as hung. Each package's `vitest.config.ts` is a call of this.
+ * as hung, and `vi.waitFor` waits up to 15 s unless told otherwise (`vitest.setup.ts`). Each
+ * package's `vitest.config.ts` is a call of this.
  */
 export function packageTestConfig({
   testTimeout = 20_000,
@@ -27,6 +29,7 @@ export function packageTestConfig({
     ...(plugins === undefined ? {} : { plugins }),
     test: {
       include: ['test/**/*.test.ts'],
+      setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
       testTimeout,
       hookTimeout,
       ...(bench ? { benchmark: { include: ['bench/**/*.bench.ts'] } } : {}),
