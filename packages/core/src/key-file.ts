@@ -214,12 +214,13 @@ function malformed(why: string): KeyFileError {
 }
 
 const OID_RSA_ENCRYPTION = '2a864886f70d010101';
+/** Other key algorithms by OID, with the article each takes in a sentence ("a DSA key"). */
 const OID_NAMES: Record<string, string> = {
-  '2a864886f70d01010a': 'RSASSA-PSS',
-  '2a8648ce3d0201': 'EC',
-  '2b6570': 'Ed25519',
-  '2b6571': 'Ed448',
-  '2a8648ce380401': 'DSA',
+  '2a864886f70d01010a': 'an RSASSA-PSS',
+  '2a8648ce3d0201': 'an EC',
+  '2b6570': 'an Ed25519',
+  '2b6571': 'an Ed448',
+  '2a8648ce380401': 'a DSA',
 };
 
 interface Tlv {
@@ -264,10 +265,9 @@ function rsaModulusLength(der: Uint8Array): number {
   const oid = expectTag(readTlv(der, algorithm.start, algorithm.end), 0x06, 'the algorithm OID');
   const oidHex = hex(der.subarray(oid.start, oid.end));
   if (oidHex !== OID_RSA_ENCRYPTION) {
-    const name = OID_NAMES[oidHex] ?? 'a non-RSA';
     throw new KeyFileError(
       'ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE',
-      `privateKey is ${name === 'a non-RSA' ? name : `an ${name}`} key; Drillster service accounts use RSA keys (RS256)`,
+      `privateKey is ${OID_NAMES[oidHex] ?? 'a non-RSA'} key; Drillster service accounts use RSA keys (RS256)`,
       { field: 'privateKey' },
     );
   }

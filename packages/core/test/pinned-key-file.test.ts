@@ -204,3 +204,132 @@ describe('a parsed key', () => {
     expect(parseServiceAccountKey(key)).toBe(key);
   });
 });
+
+/** A DER element: `tag`, its length (short or long form), `content`. */
+function tlv(tag: number, content: number[]): number[] {
+  const n = content.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return [tag, ...length, ...content];
+}
+
+/** The nine INTEGERs of the good key's RSAPrivateKey, each as its whole DER element. */
+function rsaFields(): number[][] {
+  // 30 82 LL LL | 02 01 00 | 30 0d … | 04 82 LL LL | 30 82 LL LL | the fields
+  const fields: number[][] = [];
+  let at = 30;
+  for (let i = 0; i < 9; i++) {
+    const lengthByte = der[at + 1]!;
+    const count = lengthByte & 0x80 ? lengthByte & 0x7f : 0;
+    let length = count === 0 ? lengthByte : 0;
+    for (let j = 0; j < count; j++) length = length * 256 + der[at + 2 + j]!;
+    const end = at + 2 + count + length;
+    fields.push([...der.subarray(at, end)]);
+    at = end;
+  }
+  return fields;
+}
+
+/** A PKCS#8 key around `rsaKey` (the RSAPrivateKey's bytes and anything after them). */
+function pkcs8(rsaKey: number[], algorithm = [...der.subarray(7, 22)]): number[] {
+  return tlv(0x30, [0x02, 0x01, 0x00, ...algorithm, ...tlv(0x04, rsaKey)]);
+}
+
+describe('the RSAPrivateKey (survivors of mutation testing)', () => {
+  it('is read back whole from its nine fields (the rebuild the next tests use)', () => {
+    expect(Uint8Array.from(pkcs8(tlv(0x30, rsaFields().flat())))).toEqual(der);
+  });
+
+  it('refuses bytes after it, an empty field, and a tenth field', () => {
+    const rsaKey = tlv(0x30, rsaFields().flat());
+    expect(derRefusal(pkcs8([...rsaKey, 0x05, 0x00])).message).toBe(
+      malformed('there are bytes after the RSAPrivateKey'),
+    );
+    const fields = rsaFields();
+    fields[2] = [0x02, 0x00];
+    expect(derRefusal(pkcs8(tlv(0x30, fields.flat()))).message).toBe(
+      malformed('RSAPrivateKey field 3 is empty'),
+    );
+    expect(derRefusal(pkcs8(tlv(0x30, [...rsaFields().flat(), 0x02, 0x01, 0x00]))).message).toBe(
+      malformed('the RSAPrivateKey has extra fields'),
+    );
+  });
+
+  it('sizes the modulus without its leading zero bytes, and a zero modulus as 0 bits', () => {
+    const fields = rsaFields();
+    const modulus = fields[1]!.slice(4); // 02 82 01 01 | 00 <256 bytes>
+    expect(modulus[0]).toBe(0);
+    fields[1] = tlv(0x02, [0, 0, ...modulus]);
+    const padded = pem('PRIVATE KEY', Uint8Array.from(pkcs8(tlv(0x30, fields.flat()))));
+    expect(parseServiceAccountKey({ ...good, privateKey: padded }).modulusLength).toBe(2048);
+
+    fields[1] = [0x02, 0x01, 0x00];
+    const zero = derRefusal(pkcs8(tlv(0x30, fields.flat())));
+    expect([zero.code, zero.message]).toEqual([
+      'ERR_KEY_FILE_WEAK_KEY',
+      'privateKey is a 0-bit RSA key; at least 2048 bits are required',
+    ]);
+  });
+
+  it('names each known other algorithm with its article', () => {
+    const oids: [number[], string][] = [
+      [[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], 'an EC'],
+      [[0x2b, 0x65, 0x70], 'an Ed25519'],
+      [[0x2b, 0x65, 0x71], 'an Ed448'],
+      [[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01], 'a DSA'],
+    ];
+    for (const [oid, name] of oids) {
+      const error = derRefusal(pkcs8([], tlv(0x30, tlv(0x06, oid))));
+      expect([error.code, error.message]).toEqual([
+        'ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE',
+        `privateKey is ${name} key; Drillster service accounts use RSA keys (RS256)`,
+      ]);
+    }
+  });
+});
+
+describe('the PEM armour (survivors of mutation testing)', () => {
+  const notPem =
+    'privateKey is not a PEM block (expected -----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)';
+
+  it('may stand on one line, without line breaks around the body', () => {
+    const oneLine = good.privateKey.replaceAll('\n', '');
+    expect(oneLine).toMatch(/^-----BEGIN PRIVATE KEY-----MII/);
+    expect(parseServiceAccountKey({ ...good, privateKey: oneLine }).modulusLength).toBe(2048);
+  });
+
+  it('refuses text before or after the block, by message and field', () => {
+    for (const privateKey of [`key: ${good.privateKey}`, `${good.privateKey} (2048 bits)`]) {
+      const error = refusal({ ...good, privateKey });
+      expect([error.code, error.message, error.field]).toEqual([
+        'ERR_KEY_FILE_MALFORMED_KEY',
+        notPem,
+        'privateKey',
+      ]);
+    }
+  });
+
+  it('names a PKCS#1 EC key and any other label, with the field', () => {
+    const ec = refusal({
+      ...good,
+      privateKey: good.privateKey.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY'),
+    });
+    expect([ec.code, ec.message, ec.field]).toEqual([
+      'ERR_KEY_FILE_UNSUPPORTED_KEY_TYPE',
+      'privateKey is an EC key; Drillster service accounts use RSA keys (RS256)',
+      'privateKey',
+    ]);
+    const other = refusal({
+      ...good,
+      privateKey: good.privateKey.replaceAll('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'),
+    });
+    expect([other.code, other.field]).toEqual(['ERR_KEY_FILE_NOT_PKCS8', 'privateKey']);
+  });
+
+  it('is described the same way to Deno as to Node', () => {
+    const key = parseServiceAccountKey(good);
+    const inspectForDeno = (key as unknown as Record<symbol, () => string>)[
+      Symbol.for('Deno.customInspect')
+    ];
+    expect(inspectForDeno?.call(key)).toBe(String(key));
+  });
+});
