@@ -57,10 +57,12 @@ describe('many processes on a cold cache', () => {
     },
     {
       // The mint outlasts two lock lifetimes: only the holder's renewals keep the others waiting.
+      // The lifetime is 2 s, so a renewal every 667 ms survives the holder being descheduled
+      // for a second (with 750 ms, seen: a second token request while both cores were busy).
       label: 'a token endpoint slower than the lock lifetime',
       kinds: ['ioredis', 'node-redis'],
-      lockTtl: 750,
-      delayMs: 1_600,
+      lockTtl: 2_000,
+      delayMs: 4_500,
     },
   ])(
     `make one token request for ${WORKERS} processes × ${CALLERS} callers ($label)`,
@@ -119,5 +121,7 @@ describe('many processes on a cold cache', () => {
       if (secret === undefined) expect(JSON.parse(stored!).accessToken).toBe(tokens[0]);
       else expect(stored).not.toContain(tokens[0]);
     },
+    // Eight Node processes start on two cores, then one of them mints for up to 4.5 s.
+    60_000,
   );
 });
