@@ -1,4 +1,5 @@
 import { importPKCS8 } from 'jose';
+import { base64url, base64urlBytes } from './base64.js';
 import { KeyFileError } from './errors.js';
 import { privateKeyPem, type ServiceAccountKey } from './key-file.js';
 
@@ -120,38 +121,6 @@ export async function signAssertion(
     encoder.encode(signingInput),
   );
   return `${signingInput}.${base64urlBytes(new Uint8Array(signature))}`;
-}
-
-/** base64url (no padding) of `text`'s UTF-8 bytes. */
-function base64url(text: string): string {
-  return base64urlBytes(encoder.encode(text));
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/**
- * base64url (no padding) of `bytes`, by table: `btoa` needs a binary string first, and building
- * it and then rewriting `+/=` cost more than the signature's own encoding.
- */
-function base64urlBytes(bytes: Uint8Array): string {
-  const length = bytes.length;
-  let out = '';
-  let i = 0;
-  for (; i + 2 < length; i += 3) {
-    const bits = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[bits >> 18]! +
-      ALPHABET[(bits >> 12) & 63]! +
-      ALPHABET[(bits >> 6) & 63]! +
-      ALPHABET[bits & 63]!;
-  }
-  if (i < length) {
-    const two = i + 1 < length;
-    const bits = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
-    out += ALPHABET[bits >> 18]! + ALPHABET[(bits >> 12) & 63]!;
-    if (two) out += ALPHABET[(bits >> 6) & 63]!;
-  }
-  return out;
 }
 
 /** Keeps the kind of failure but drops anything the underlying error might quote. */

@@ -1,3 +1,5 @@
+import { base64url as base64urlOf } from './base64.js';
+
 /** What a secret shows as wherever it is withheld: printed objects, redacted messages and headers, the CLI's stderr. */
 export const REDACTED = '[redacted]';
 
@@ -19,7 +21,8 @@ export function secretForms(secret: string): string[] {
   const escaped = secret.replace(/[^A-Za-z0-9]/g, (c) => `\\u${hex4(c)}`);
   const url = encodeURIComponent(secret);
   const form = new URLSearchParams({ x: secret }).toString().slice(2);
-  const base64 = toBase64(secret);
+  const base64url = base64urlOf(secret);
+  const base64 = base64url.replaceAll('-', '+').replaceAll('_', '/');
   const forms = [
     secret,
     json,
@@ -30,9 +33,10 @@ export function secretForms(secret: string): string[] {
     url.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
     form,
     form.replace(/%[0-9A-F]{2}/g, (code) => code.toLowerCase()),
+    // Padded to whole groups of four, as `btoa` gives it.
+    base64 + '='.repeat(-base64.length & 3),
     base64,
-    base64.replace(/=+$/, ''),
-    base64.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+    base64url,
   ];
   // Longest first, so a form that contains another is replaced whole.
   return [...new Set(forms)].sort((a, b) => b.length - a.length);
@@ -91,11 +95,4 @@ function jsonUnescaped(text: string): string {
 
 function hex4(char: string): string {
   return char.charCodeAt(0).toString(16).padStart(4, '0');
-}
-
-/** Base64 of the UTF-8 bytes, with Web APIs only. */
-function toBase64(text: string): string {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }

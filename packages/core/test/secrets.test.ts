@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DrillsterAuthEvent, parseServiceAccountKey } from '../src/index.js';
+import { type DrillsterAuthEvent, parseServiceAccountKey, secretForms } from '../src/index.js';
 import { type Fixture, startFixture } from './server.js';
 
 let fx: Fixture;
@@ -122,5 +122,18 @@ describe('secrets never leak', () => {
     for (const event of events) expectNoLeaks(event, leakSecrets, `the ${event.type} event`);
     expect(rendered).toContain('[redacted]');
     expect(rendered).toContain('invalid_client');
+  });
+});
+
+describe('secretForms', () => {
+  it('spells a secret in base64 as btoa does, padded and not, and in base64url, whatever its length', () => {
+    for (const secret of ['a', 'ab', 'abc', 'abcd', 's3cr+t/?ü', '€€', 'x'.repeat(65)]) {
+      const base64 = btoa(String.fromCharCode(...new TextEncoder().encode(secret)));
+      const unpadded = base64.replace(/=+$/, '');
+      const forms = secretForms(secret);
+      expect(forms).toContain(base64);
+      expect(forms).toContain(unpadded);
+      expect(forms).toContain(unpadded.replaceAll('+', '-').replaceAll('/', '_'));
+    }
   });
 });
