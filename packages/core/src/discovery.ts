@@ -45,34 +45,12 @@ export async function discoverTokenEndpoint(
     try {
       return await discoverOnce(http, issuer, candidates, options);
     } catch (error) {
-      if (attempt >= policy.attempts || !isTransient(error)) throw error;
-      const delayMs = delayBefore(policy, attempt, error);
+      if (attempt >= policy.attempts || !isRetryable(error)) throw error;
+      const delayMs = retryDelay(policy, attempt, error);
       if (delayMs === undefined) throw error;
       await sleep(delayMs, options.signal);
     }
   }
-}
-
-/** What `isRetryable` says, and the metadata server's own 408, 429 and 5xx. */
-function isTransient(error: unknown): error is DrillsterAuthError {
-  if (error instanceof DiscoveryError) {
-    const { status } = error;
-    return status !== undefined && (status === 408 || status === 429 || status >= 500);
-  }
-  return isRetryable(error);
-}
-
-/** The token endpoint's backoff, or the metadata server's `Retry-After` when it sent one. */
-function delayBefore(
-  policy: RetryPolicy,
-  attempt: number,
-  error: DrillsterAuthError,
-): number | undefined {
-  if (error instanceof DiscoveryError && error.retryAfter !== undefined) {
-    const wait = error.retryAfter * 1000;
-    return wait <= policy.maxDelay ? wait : undefined;
-  }
-  return retryDelay(policy, attempt, error);
 }
 
 async function discoverOnce(

@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  DiscoveryError,
   type DrillsterAuthError,
   NetworkError,
   TokenEndpointError,
@@ -52,13 +53,19 @@ export function retryPolicy(options: RetryOptions | false | undefined): RetryPol
   };
 }
 
-/** Network errors, timeouts, 408, 429 and 5xx are transient; OAuth 4xx errors are not. */
+/**
+ * Network errors, timeouts and a token endpoint's or metadata server's 408, 429 and 5xx are
+ * transient; OAuth 4xx errors and unusable answers are not.
+ */
 export function isRetryable(error: unknown): error is DrillsterAuthError {
   if (error instanceof NetworkError) return true;
-  if (error instanceof TokenEndpointError) {
-    return error.status === 408 || error.status === 429 || error.status >= 500;
-  }
-  return false;
+  const status = answered(error)?.status;
+  return status !== undefined && (status === 408 || status === 429 || status >= 500);
+}
+
+/** The error of a server that answered with an HTTP error status (or a document we refuse). */
+function answered(error: unknown): TokenEndpointError | DiscoveryError | undefined {
+  return error instanceof TokenEndpointError || error instanceof DiscoveryError ? error : undefined;
 }
 
 /**
@@ -84,8 +91,9 @@ export function retryDelay(
   error: DrillsterAuthError,
   random: () => number = Math.random,
 ): number | undefined {
-  if (error instanceof TokenEndpointError && error.retryAfter !== undefined) {
-    const wait = error.retryAfter * 1000;
+  const retryAfter = answered(error)?.retryAfter;
+  if (retryAfter !== undefined) {
+    const wait = retryAfter * 1000;
     return wait <= policy.maxDelay ? wait : undefined;
   }
   return backoffDelay(attempt, policy.baseDelay, policy.maxDelay, random);

@@ -1,5 +1,6 @@
 // Pins src/retry.ts beyond the backoff arithmetic of client-retry.test.ts: the policy's defaults
-// and refusals, what counts as retryable besides an HTTP status, and `sleep` with a signal.
+// and refusals, what counts as retryable besides an HTTP status (and a metadata server's statuses,
+// which discovery retries with the same predicates), and `sleep` with a signal.
 // Found by mutation testing (`pnpm mutation`).
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,7 +9,7 @@ import {
   NetworkError,
   TokenResponseError,
 } from '../src/errors.js';
-import { isRetryable, retryPolicy, sleep } from '../src/retry.js';
+import { isRetryable, retryDelay, retryPolicy, sleep } from '../src/retry.js';
 
 describe('retryPolicy', () => {
   it('defaults to 3 attempts, 250 ms base and 10 s cap; false means one attempt and no wait', () => {
@@ -43,9 +44,31 @@ describe('isRetryable', () => {
     expect(isRetryable(new NetworkError('ERR_NETWORK', 'reset'))).toBe(true);
     expect(isRetryable(new NetworkError('ERR_TIMEOUT', 'slow'))).toBe(true);
     expect(isRetryable(new TokenResponseError('ERR_INVALID_TOKEN_RESPONSE', 'bad'))).toBe(false);
-    expect(isRetryable(new DiscoveryError('ERR_DISCOVERY', 'x', { status: 503 }))).toBe(false);
+    expect(isRetryable(new DiscoveryError('ERR_DISCOVERY', 'unusable metadata'))).toBe(false);
     expect(isRetryable(new Error('plain'))).toBe(false);
     expect(isRetryable(undefined)).toBe(false);
+  });
+});
+
+describe('a metadata server answers like the token endpoint', () => {
+  it('its 408, 429 and 5xx are retryable, its other statuses are not', () => {
+    for (const status of [408, 429, 500, 503, 599]) {
+      expect(isRetryable(new DiscoveryError('ERR_DISCOVERY', 'x', { status }))).toBe(true);
+    }
+    for (const status of [400, 403, 404, 499]) {
+      expect(isRetryable(new DiscoveryError('ERR_DISCOVERY', 'x', { status }))).toBe(false);
+    }
+  });
+
+  it('its Retry-After is waited for up to maxDelay; a longer one ends the retries', () => {
+    const policy = { attempts: 3, baseDelay: 100, maxDelay: 2000 };
+    const after = (retryAfter: number) =>
+      new DiscoveryError('ERR_DISCOVERY', 'x', { status: 503, retryAfter });
+    expect(retryDelay(policy, 1, after(2), () => 0)).toBe(2000);
+    expect(retryDelay(policy, 1, after(3), () => 0)).toBeUndefined();
+    expect(
+      retryDelay(policy, 2, new DiscoveryError('ERR_DISCOVERY', 'x', { status: 503 }), () => 0.5),
+    ).toBe(100);
   });
 });
 
