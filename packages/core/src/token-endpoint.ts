@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { TokenEndpointError, TokenResponseError } from './errors.js';
 import { type HttpClient, MAX_ERROR_BYTES, parseRetryAfter } from './http.js';
 import { redactSecrets } from './redact.js';
-import { isJsonObject } from './validate.js';
+import { B64TOKEN, isJsonObject } from './validate.js';
 
 /** RFC 7523 §2.1 grant type. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -23,9 +23,6 @@ export interface TokenResponse {
  * that long (and `1e13` seconds is past the last date JavaScript can represent).
  */
 export const MAX_TOKEN_LIFETIME = 86_400;
-
-/** RFC 6750 §2.1 `b64token`: what may follow `Bearer ` in an `Authorization` header. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** Input for {@link exchangeAssertion}. */
 export interface ExchangeParams {

@@ -16,6 +16,13 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * RFC 6750 §2.1 `b64token`: what may follow `Bearer ` in an `Authorization` header (no space, no
+ * CR or LF). Every access token core hands out, minted or read from a cache, matches it.
+ * @internal
+ */
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /** What {@link numberOption} accepts. */
 export interface NumberOptionRule {
   /** Returned when the value is `undefined`. Without it the option is required. */

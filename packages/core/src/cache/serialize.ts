@@ -1,4 +1,5 @@
 import { MAX_TOKEN_LIFETIME } from '../token-endpoint.js';
+import { B64TOKEN } from '../validate.js';
 import type { CachedToken } from './types.js';
 
 /**
@@ -6,9 +7,6 @@ import type { CachedToken } from './types.js';
  * at `1e300`, is read as garbage.
  */
 const MAX_TOKEN_LIFETIME_MS = MAX_TOKEN_LIFETIME * 1000;
-
-/** RFC 6750 `b64token`: what may follow `Bearer ` in a header (no space, no CR or LF). */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Whether `token` has the shape and the times of a real token: a `b64token`, finite times, an
