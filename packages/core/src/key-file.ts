@@ -72,9 +72,12 @@ export class ServiceAccountKey {
   }
 }
 
-/** @internal The PEM of a parsed key, for the signer only. */
-export function privateKeyPem(key: ServiceAccountKey): string {
-  return readPrivateKeyPem(key);
+/**
+ * @internal The PKCS#8 DER of a parsed key (checked by {@link parseServiceAccountKey}), for the
+ * signer only.
+ */
+export function privateKeyDer(key: ServiceAccountKey): Uint8Array<ArrayBuffer> {
+  return decodePem(readPrivateKeyPem(key));
 }
 
 /** Smallest RSA modulus accepted, in bits (NIST SP 800-131A). */
@@ -164,7 +167,7 @@ function normalizePem(raw: string): string {
 
 const PEM_PATTERN = /^-----BEGIN ([A-Z0-9 ]+)-----\n?([\s\S]*?)\n?-----END \1-----$/;
 
-function decodePem(pem: string): Uint8Array {
+function decodePem(pem: string): Uint8Array<ArrayBuffer> {
   const match = PEM_PATTERN.exec(pem);
   if (!match) {
     throw new KeyFileError(

@@ -3,11 +3,13 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   importSigningKey,
+  KeyFileError,
   MAX_ASSERTION_LIFETIME,
   parseServiceAccountKey,
   type ServiceAccountKey,
   signAssertion,
 } from '../src/index.js';
+import { pemBody } from './helpers.js';
 
 const audience = 'https://www.drillster.com/daas/oauth/token';
 let key: ServiceAccountKey;
@@ -80,5 +82,27 @@ describe('signAssertion', () => {
     const cryptoKey = await first;
     expect(cryptoKey.extractable).toBe(false);
     expect(cryptoKey.algorithm.name).toBe('RSASSA-PKCS1-v1_5');
+  });
+
+  it('fails with KeyFileError ERR_KEY_FILE_MALFORMED_KEY when WebCrypto refuses the key, quoting nothing, and tries again next time', async () => {
+    const { keyFile } = await generateServiceAccountKey();
+    const der = pemBody(keyFile.privateKey);
+    // rsaEncryption's parameters must be NULL (05 00). The parser reads the OID only, so an empty
+    // INTEGER there passes it; WebCrypto's own parser refuses it.
+    expect([der[20], der[21]]).toEqual([0x05, 0x00]);
+    der[20] = 0x02;
+    const privateKey = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...der))}\n-----END PRIVATE KEY-----`;
+    const refused = parseServiceAccountKey({ ...keyFile, privateKey });
+    const first = importSigningKey(refused);
+    const error = await first.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyFileError);
+    expect(error).toMatchObject({ code: 'ERR_KEY_FILE_MALFORMED_KEY', field: 'privateKey' });
+    const cause = (error as KeyFileError).cause as Error;
+    expect(cause.message).toBe(`WebCrypto import failed (${cause.name})`);
+    expect(cause.cause).toBeUndefined();
+    expect(importSigningKey(refused)).not.toBe(first);
+    await expect(signAssertion(refused, { audience })).rejects.toMatchObject({
+      code: 'ERR_KEY_FILE_MALFORMED_KEY',
+    });
   });
 });
