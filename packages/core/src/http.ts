@@ -1,4 +1,4 @@
-import { createFetch } from 'ofetch';
+import { ofetch } from 'ofetch';
 import { AbortError, ConfigurationError, NetworkError, ResponseTooLargeError } from './errors.js';
 import { redactSecrets } from './redact.js';
 
@@ -52,7 +52,13 @@ export interface HttpClient {
  * the body included.
  */
 export function createHttpClient(options: { fetch?: typeof fetch; timeout: number }): HttpClient {
-  const $fetch = createFetch(options.fetch ? { fetch: options.fetch } : {});
+  // ofetch's own instance (its module creates it anyway), with `fetch` swapped in when given.
+  // Its retries, its error for an HTTP status and its body parsing are off: the token endpoint's
+  // retries need a fresh assertion each, errors are rebuilt without the request, and bodies are
+  // read with a cap. Its `timeout` is not used either: ofetch 1.5 ignores it whenever a `signal`
+  // is passed (the client always passes one: `close()` aborts requests) and stops it once the headers are in,
+  // so it could not bound the body, which a slow server can trickle.
+  const $fetch = options.fetch ? ofetch.create({}, { fetch: options.fetch }) : ofetch;
   return {
     async request(url, init, signal) {
       signal?.throwIfAborted();
