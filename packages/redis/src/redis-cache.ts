@@ -12,7 +12,7 @@ import {
   type TokenCache,
 } from '@drillster-auth/core';
 import { type RedisClient, type RedisCommands, redisCommands } from './clients.js';
-import { withTimeout } from './timeout.js';
+import { CommandTimer } from './timeout.js';
 
 /** Options of {@link createRedisTokenCache}. */
 export interface RedisTokenCacheOptions {
@@ -49,8 +49,18 @@ const RELEASE_SCRIPT =
 /** Renews the lock only if it still holds our token: 0 means it is gone or someone else's. */
 const EXTEND_SCRIPT =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-/** The last values read per key; bounded because nothing else removes keys never minted. */
-const MAX_OBSERVED = 1000;
+/**
+ * Keys whose last read value (and the token in it) is remembered, and cache keys whose Redis key
+ * is; bounded because nothing else removes keys never minted.
+ */
+const MAX_REMEMBERED = 1000;
+
+/** What `get` last read for a Redis key, and the token in it when it holds one. */
+interface Observed {
+  readonly value: string | null;
+  /** The value parsed and checked, expiry aside: `undefined` when it holds no usable token. */
+  readonly token: CachedToken | undefined;
+}
 
 /**
  * A {@link TokenCache} in Redis, shared by every process that uses the same server and prefix:
@@ -64,12 +74,18 @@ const MAX_OBSERVED = 1000;
 export class RedisTokenCache implements TokenCache {
   readonly #redis: RedisCommands;
   readonly #prefix: string;
-  readonly #timeout: number;
+  readonly #timer: CommandTimer;
   readonly #lockTtl: number;
   readonly #lockWait: number;
   readonly #pollInterval: number;
-  /** What `get` last saw per Redis key: a waiter accepts only a token that differs from it. */
-  readonly #observed = new Map<string, string | null>();
+  /**
+   * What `get` last saw per Redis key: a waiter accepts only a token that differs from it. The
+   * token parsed from it is kept too, so reading the same text again is one string comparison
+   * instead of a JSON parse and the token's checks; any other text is parsed and checked afresh.
+   */
+  readonly #observed = new Map<string, Observed>();
+  /** Redis key per cache key: hashing costs more than the rest of a cached `get`. */
+  readonly #entryKeys = new Map<string, string>();
 
   constructor(options: RedisTokenCacheOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -89,7 +105,7 @@ export class RedisTokenCache implements TokenCache {
       max: MAX_TIMER_DELAY,
       integer: true,
     });
-    this.#timeout = numberOption(options.timeout, 'timeout', ms(1, 200));
+    this.#timer = new CommandTimer(numberOption(options.timeout, 'timeout', ms(1, 200)));
     // Renewed every third of its life: below 100 ms a renewal would hardly outpace a slow command.
     this.#lockTtl = numberOption(options.lockTtl, 'lockTtl', ms(100, 15_000));
     this.#lockWait = numberOption(options.lockWait, 'lockWait', ms(0, 60_000));
@@ -99,9 +115,22 @@ export class RedisTokenCache implements TokenCache {
   async get(key: string): Promise<CachedToken | undefined> {
     const entryKey = this.#entryKey(key);
     const value = await this.#get(entryKey);
-    if (this.#observed.size >= MAX_OBSERVED) this.#observed.clear();
-    this.#observed.set(entryKey, value);
-    return readCachedToken(value, Date.now());
+    let observed = this.#observed.get(entryKey);
+    if (observed?.value !== value) {
+      // No time to check against yet: the expiry is checked below, on every read.
+      observed = { value, token: readCachedToken(value, Number.NEGATIVE_INFINITY) };
+      if (this.#observed.size >= MAX_REMEMBERED) this.#observed.clear();
+      this.#observed.set(entryKey, observed);
+    }
+    const token = observed.token;
+    if (token === undefined || token.expiresAt <= Date.now()) return undefined;
+    // A copy: what the caller does with its token must not change the one remembered.
+    return {
+      accessToken: token.accessToken,
+      expiresAt: token.expiresAt,
+      issuedAt: token.issuedAt,
+      subject: token.subject,
+    };
   }
 
   async set(key: string, token: CachedToken): Promise<void> {
@@ -134,9 +163,8 @@ export class RedisTokenCache implements TokenCache {
     const lockKey = this.#lockKey(key);
     // The token the caller already found wanting (none, stale or refused): waiting for a
     // different one avoids handing it straight back.
-    const before = this.#observed.has(entryKey)
-      ? (this.#observed.get(entryKey) ?? null)
-      : await this.#get(entryKey);
+    const observed = this.#observed.get(entryKey);
+    const before = observed !== undefined ? observed.value : await this.#get(entryKey);
     this.#observed.delete(entryKey);
     const deadline = Date.now() + this.#lockWait;
     for (;;) {
@@ -228,9 +256,9 @@ export class RedisTokenCache implements TokenCache {
         // The client still holds the command and may send it once the connection is back;
         // queue a release right behind it (same connection, same order) so nobody waits for a
         // lock no one holds. Past the offline check on purpose: it must queue.
-        withTimeout('EVAL', this.#timeout, () =>
-          this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]),
-        ).catch(() => {});
+        this.#timer
+          .run('EVAL', () => this.#redis.eval(RELEASE_SCRIPT, [lockKey], [lockToken]))
+          .catch(() => {});
       }
       throw error;
     }
@@ -251,11 +279,17 @@ export class RedisTokenCache implements TokenCache {
         new NetworkError('ERR_NETWORK', `Redis ${name} failed (the client is not connected)`),
       );
     }
-    return withTimeout(name, this.#timeout, run);
+    return this.#timer.run(name, run);
   }
 
   #entryKey(key: string): string {
-    return this.#prefix + sha256(key);
+    let entryKey = this.#entryKeys.get(key);
+    if (entryKey === undefined) {
+      entryKey = this.#prefix + sha256(key);
+      if (this.#entryKeys.size >= MAX_REMEMBERED) this.#entryKeys.clear();
+      this.#entryKeys.set(key, entryKey);
+    }
+    return entryKey;
   }
 
   #lockKey(key: string): string {

@@ -26,6 +26,16 @@ const MIN_SECRET_LENGTH = 16;
 /** Cache keys whose history is remembered; beyond it the least recently updated are forgotten. */
 const MAX_REMEMBERED_KEYS = 10_000;
 
+/** An entry this cache decrypted or wrote, and the token in it. */
+interface Opened {
+  /** The stored `accessToken`: `enc1.` and the IV, ciphertext and tag. */
+  readonly sealed: string;
+  readonly expiresAt: number;
+  readonly issuedAt: number;
+  readonly accessToken: string;
+  readonly subject: string;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -51,6 +61,16 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * history is kept in memory, per cache object, for the 10,000 most recently updated keys; a
  * token minted on a machine whose clock runs behind may thus be refused once, costing one
  * token request.
+ *
+ * Reading the entry it last decrypted or wrote for a key again costs no decryption: per key (the
+ * same 10,000), the cache remembers that entry's `accessToken`, `expiresAt` and `issuedAt` and the
+ * token they decrypted to, and an entry equal to it in all three is answered from memory. The
+ * same bytes under the same key and secret always decrypt to the same token, so this answers
+ * exactly what decryption would; any other entry (a new token, or a tampered, moved or
+ * re-dated one) is decrypted and checked in full, and the replaced-token check above applies to
+ * both. The price is that a token stays in this process's memory, in clear, while its entry is
+ * the latest read for its key, as it does anyway in the client's own memory cache; what is
+ * compared is the ciphertext, which is no secret.
  *
  * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `inner` is not a cache or `secret` is shorter than 16 bytes.
  */
@@ -104,6 +124,41 @@ export function createEncryptedTokenCache(
     return token;
   };
 
+  /** Per cache key, the last entry decrypted or written: read again, it needs no decryption. */
+  const opened = new Map<string, Opened>();
+  const remember = (
+    cacheKey: string,
+    stored: Pick<CachedToken, 'accessToken' | 'expiresAt' | 'issuedAt'>,
+    token: CachedToken,
+  ): void => {
+    // Re-inserted at the end, so the keys forgotten first are the ones untouched longest.
+    opened.delete(cacheKey);
+    opened.set(cacheKey, {
+      sealed: stored.accessToken,
+      expiresAt: stored.expiresAt,
+      issuedAt: stored.issuedAt,
+      accessToken: token.accessToken,
+      subject: token.subject,
+    });
+    if (opened.size > MAX_REMEMBERED_KEYS) opened.delete(opened.keys().next().value as string);
+  };
+  /** The token in `stored` when it is the entry last decrypted or written for `cacheKey`. */
+  const reopen = (cacheKey: string, stored: unknown): CachedToken | undefined => {
+    const last = opened.get(cacheKey);
+    if (last === undefined || typeof stored !== 'object' || stored === null) return undefined;
+    const { accessToken, expiresAt, issuedAt } = stored as Partial<CachedToken>;
+    if (accessToken !== last.sealed || expiresAt !== last.expiresAt || issuedAt !== last.issuedAt) {
+      return undefined;
+    }
+    // A new object each time: what a caller does with its token must not change the one kept.
+    return {
+      accessToken: last.accessToken,
+      expiresAt: last.expiresAt,
+      issuedAt: last.issuedAt,
+      subject: last.subject,
+    };
+  };
+
   const encrypt = async (cacheKey: string, token: CachedToken): Promise<CachedToken> => {
     const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
     const plaintext = encoder.encode(
@@ -153,26 +208,43 @@ export function createEncryptedTokenCache(
       if (typeof secrets?.accessToken !== 'string' || typeof secrets.subject !== 'string') {
         return undefined;
       }
-      return { accessToken: secrets.accessToken, expiresAt, issuedAt, subject: secrets.subject };
+      const token = {
+        accessToken: secrets.accessToken,
+        expiresAt,
+        issuedAt,
+        subject: secrets.subject,
+      };
+      remember(cacheKey, { accessToken, expiresAt, issuedAt }, token);
+      return token;
     } catch {
       // Wrong secret, tampered bytes, another key or expiry: all of them are a miss.
       return undefined;
     }
   };
 
+  /** The token in `stored`, from memory when it is the entry last seen for `cacheKey`. */
+  const open = (
+    cacheKey: string,
+    stored: unknown,
+  ): CachedToken | undefined | Promise<CachedToken | undefined> =>
+    reopen(cacheKey, stored) ?? decrypt(cacheKey, stored);
+
   const cache: TokenCache = {
     async get(cacheKey) {
-      return current(cacheKey, await decrypt(cacheKey, await inner.get(cacheKey)));
+      return current(cacheKey, await open(cacheKey, await inner.get(cacheKey)));
     },
     async set(cacheKey, token) {
       // Replaces whatever was stored before it, here and in the inner cache.
       raiseFloor(cacheKey, token.issuedAt);
-      await inner.set(cacheKey, await encrypt(cacheKey, token));
+      const stored = await encrypt(cacheKey, token);
+      remember(cacheKey, stored, token);
+      await inner.set(cacheKey, stored);
     },
     async delete(cacheKey) {
       // The token being deleted is the newest we know of: refuse it and anything older.
       const floor = floors.get(cacheKey);
       if (floor !== undefined) raiseFloor(cacheKey, floor + 1);
+      opened.delete(cacheKey);
       await inner.delete(cacheKey);
     },
   };
@@ -195,7 +267,7 @@ export function createEncryptedTokenCache(
       if (minted !== undefined && result === minted.stored) return minted.token;
       // Another process's token that we cannot read, or one we have seen replaced, is no
       // token: mint one instead.
-      return current(cacheKey, await decrypt(cacheKey, result)) ?? minted?.token ?? mint();
+      return current(cacheKey, await open(cacheKey, result)) ?? minted?.token ?? mint();
     };
   }
   return cache;
@@ -244,18 +316,60 @@ function additionalData(
   return encoder.encode(JSON.stringify([FORMAT_PREFIX, cacheKey, token.expiresAt, token.issuedAt]));
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Marks a character outside {@link ALPHABET} in {@link SEXTETS}. */
+const INVALID = 64;
+/** The value of each base64url character, by its code (ASCII only). */
+const SEXTETS = new Uint8Array(128).fill(INVALID);
+for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * base64url (no padding) of `bytes`, by table: `btoa` needs a binary string built a character at
+ * a time first, and then three rewrites of its output.
+ */
 function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  const length = bytes.length;
+  let out = '';
+  let i = 0;
+  for (; i + 2 < length; i += 3) {
+    const bits = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out +=
+      ALPHABET[bits >> 18]! +
+      ALPHABET[(bits >> 12) & 63]! +
+      ALPHABET[(bits >> 6) & 63]! +
+      ALPHABET[bits & 63]!;
+  }
+  if (i < length) {
+    const two = i + 1 < length;
+    const bits = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
+    out += ALPHABET[bits >> 18]! + ALPHABET[(bits >> 12) & 63]!;
+    if (two) out += ALPHABET[(bits >> 6) & 63]!;
+  }
+  return out;
 }
 
+/**
+ * The bytes of unpadded base64url `text`, by table, or `undefined` when it is not base64url.
+ * Like `atob`, it refuses a length of 4n + 1 and ignores the unused low bits of the last
+ * character; a non-canonical encoding only decodes to bytes that fail authentication.
+ */
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  try {
-    const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
+  const length = text.length;
+  if (length % 4 === 1) return undefined;
+  const bytes = new Uint8Array((length * 3) >> 2);
+  let bits = 0;
+  let pending = 0;
+  let j = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    const sextet = code < 128 ? SEXTETS[code]! : INVALID;
+    if (sextet === INVALID) return undefined;
+    bits = ((bits << 6) | sextet) & 0xfff;
+    pending += 6;
+    if (pending >= 8) {
+      pending -= 8;
+      bytes[j++] = bits >> pending;
+    }
   }
+  return bytes;
 }
