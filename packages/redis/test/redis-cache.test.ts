@@ -5,7 +5,11 @@ import {
   createEncryptedTokenCache,
 } from '@drillster-auth/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRedisTokenCache, type RedisTokenCacheOptions } from '../src/index.js';
+import {
+  createRedisTokenCache,
+  type RedisClient,
+  type RedisTokenCacheOptions,
+} from '../src/index.js';
 import { clientKinds, type TestClient } from './helpers/clients.js';
 import { type Fixture, startFixture, uniquePrefix } from './helpers/drillster.js';
 
@@ -24,6 +28,23 @@ function token(overrides: Partial<CachedToken> = {}): CachedToken {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** `client`, except that a `GET` of `held` never answers, as if its reply were lost. */
+function holdingGets(client: RedisClient, held: string): RedisClient {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'get') {
+        return (key: string) =>
+          key === held
+            ? new Promise(() => {})
+            : (value as (key: string) => unknown).call(target, key);
+      }
+      return value.bind(target);
+    },
+  });
+}
 
 describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => {
   let redis: TestClient;
@@ -125,6 +146,77 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
         expect(key).not.toContain(id);
       }
     }
+  });
+
+  it('fails a hung command after its timeout while other commands keep answering', async () => {
+    const store = cache({ client: holdingGets(redis.client, entryKey('hung')), timeout: 100 });
+    const original = token();
+    await store.set('fast', original);
+    for (let i = 0; i < 5; i++) expect(await store.get('fast')).toEqual(original);
+    const sent = performance.now();
+    let failed: { error: unknown; after: number } | undefined;
+    const hung = store.get('hung').then(
+      () => {
+        throw new Error('a GET that never answers answered');
+      },
+      (error: unknown) => {
+        failed = { error, after: performance.now() - sent };
+      },
+    );
+    let answered = 0;
+    while (failed === undefined) {
+      expect(await store.get('fast')).toEqual(original);
+      answered++;
+    }
+    await hung;
+    expect(failed.error).toMatchObject({
+      code: 'ERR_TIMEOUT',
+      message: 'Redis GET took longer than 100 ms',
+    });
+    expect(failed.after).toBeGreaterThanOrEqual(100);
+    expect(answered).toBeGreaterThan(0);
+  });
+
+  it('reads an entry again in full once it changed: a hostile one is still a miss', async () => {
+    const store = cache();
+    const original = token();
+    await store.set('k', original);
+    expect(await store.get('k')).toEqual(original);
+    const stored = (await redis.raw.get(entryKey('k')))!;
+    const hostile = [
+      JSON.stringify({ ...original, accessToken: `${original.accessToken}\r\nX-Injected: 1` }),
+      JSON.stringify({ ...original, expiresAt: original.issuedAt + 25 * 3_600_000 }),
+      JSON.stringify({ ...original, subject: 7 }),
+      stored.slice(0, -1),
+    ];
+    for (const value of hostile) {
+      await redis.raw.set(entryKey('k'), value, 60_000);
+      await expect(store.get('k')).resolves.toBeUndefined();
+      await expect(store.get('k')).resolves.toBeUndefined();
+    }
+    await redis.raw.set(entryKey('k'), stored, 60_000);
+    expect(await store.get('k')).toEqual(original);
+  });
+
+  it('checks the expiry of an entry it read before on every read', async () => {
+    const store = cache();
+    const original = token({ expiresAt: Date.now() + 200 });
+    // Stored without a TTL, so only the token's own expiry can make it a miss.
+    await redis.raw.set(entryKey('k'), JSON.stringify(original));
+    expect(await store.get('k')).toEqual(original);
+    await vi.waitFor(async () => expect(await store.get('k')).toBeUndefined());
+    expect(await redis.raw.get(entryKey('k'))).not.toBeNull();
+    await redis.raw.del([entryKey('k')]);
+  });
+
+  it('hands every caller its own copy of a token', async () => {
+    const store = cache();
+    const original = token();
+    await store.set('k', original);
+    const first = (await store.get('k'))!;
+    first.accessToken = 'changed by a caller';
+    first.expiresAt = Number.POSITIVE_INFINITY;
+    expect(await store.get('k')).toEqual(original);
   });
 
   it('reads garbage as a miss', async () => {
@@ -259,6 +351,21 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
         {},
       );
       expect(result).toEqual(fresh);
+    });
+
+    it('waits for a token other than the one get read, also when get read it twice', async () => {
+      const store = cache();
+      const writer = cache();
+      const seen = token();
+      await store.set('k', seen);
+      expect(await store.get('k')).toEqual(seen);
+      expect(await store.get('k')).toEqual(seen);
+      // Another process replaced it in the meantime: that one is new to this caller.
+      const replaced = token();
+      await writer.set('k', replaced);
+      const mint = vi.fn(async () => token());
+      expect(await store.singleFlight('k', mint, {})).toEqual(replaced);
+      expect(mint).not.toHaveBeenCalled();
     });
 
     it('does not answer a refresh with a token older than minExpiresAt', async () => {
