@@ -145,6 +145,9 @@ describe('createEncryptedTokenCache', () => {
       token(),
       { ...token(), accessToken: 'enc1.' },
       { ...token(), accessToken: 'enc1.!!!not base64!!!' },
+      { ...token(), accessToken: `enc1.${'A'.repeat(40)}é${'A'.repeat(3)}` },
+      { ...token(), accessToken: `enc1.${'A'.repeat(40)}+/==` },
+      { ...token(), accessToken: `enc1.${'A'.repeat(41)}` },
       { ...token(), accessToken: 'enc1.AAAA' },
       { ...token(), accessToken: `enc1.${'A'.repeat(64)}` },
       { accessToken: 'enc1.AAAAAAAAAAAAAAAAAAAAAAAAAAAA', expiresAt: 'soon', issuedAt: now },
@@ -251,6 +254,103 @@ describe('createEncryptedTokenCache', () => {
       );
       expect(result).toEqual(fresh);
       expect(mints).toBe(1);
+    });
+  });
+
+  describe('reading an entry again', () => {
+    /** Counts WebCrypto decryptions from here on. */
+    function decryptions() {
+      return vi.spyOn(crypto.subtle, 'decrypt');
+    }
+
+    it('decrypts an entry once, and answers the same entry again from memory', async () => {
+      const store = rawStore();
+      const writer = createEncryptedTokenCache(store, { secret: SECRET });
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const original = token();
+      await writer.set(KEY, original);
+      const decrypt = decryptions();
+      try {
+        expect(await cache.get(KEY)).toEqual(original);
+        expect(decrypt).toHaveBeenCalledTimes(1);
+        for (let i = 0; i < 3; i++) expect(await cache.get(KEY)).toEqual(original);
+        // What this cache wrote itself needs no decryption either.
+        expect(await writer.get(KEY)).toEqual(original);
+        expect(decrypt).toHaveBeenCalledTimes(1);
+        // A new token under the same key is decrypted.
+        const next = token({ accessToken: 'next-token', issuedAt: original.issuedAt + 1 });
+        await writer.set(KEY, next);
+        expect(await cache.get(KEY)).toEqual(next);
+        expect(decrypt).toHaveBeenCalledTimes(2);
+      } finally {
+        decrypt.mockRestore();
+      }
+    });
+
+    it('reads a tampered, moved or re-dated entry under the same key as a miss', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const original = token();
+      await createEncryptedTokenCache(store, { secret: SECRET }).set(KEY, original);
+      expect(await cache.get(KEY)).toEqual(original);
+      const stored = store.entries.get(KEY)!;
+      const decrypt = decryptions();
+      try {
+        const altered: CachedToken[] = [
+          { ...stored, accessToken: flipByte(stored.accessToken, 20) },
+          { ...stored, accessToken: flipByte(stored.accessToken, 5) },
+          { ...stored, expiresAt: stored.expiresAt + 1 },
+          { ...stored, issuedAt: stored.issuedAt + 1 },
+          { ...stored, accessToken: `${stored.accessToken}AA` },
+        ];
+        for (const entry of altered) {
+          store.entries.set(KEY, entry);
+          expect(await cache.get(KEY)).toBeUndefined();
+        }
+        expect(decrypt).toHaveBeenCalledTimes(altered.length);
+        // The entry read before, under another key, is still bound to its own key.
+        store.entries.set(`${KEY}-other`, stored);
+        expect(await cache.get(`${KEY}-other`)).toBeUndefined();
+        store.entries.set(KEY, stored);
+        expect(await cache.get(KEY)).toEqual(original);
+      } finally {
+        decrypt.mockRestore();
+      }
+    });
+
+    it('still refuses a replaced token it read before', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const other = createEncryptedTokenCache(store, { secret: SECRET });
+      const older = token({ accessToken: 'older-token', issuedAt: Date.now() - 60_000 });
+      await other.set(KEY, older);
+      const olderEntry = store.entries.get(KEY)!;
+      expect(await cache.get(KEY)).toEqual(older);
+      expect(await cache.get(KEY)).toEqual(older);
+      // This process replaces it; a slow process writes the older entry back.
+      await cache.set(KEY, token({ accessToken: 'newer-token' }));
+      store.entries.set(KEY, olderEntry);
+      expect(await cache.get(KEY)).toBeUndefined();
+
+      // Read, invalidated, written back: refused too.
+      const revoked = token({ accessToken: 'revoked-token', issuedAt: Date.now() + 1_000 });
+      await other.set(KEY, revoked);
+      const revokedEntry = store.entries.get(KEY)!;
+      expect(await cache.get(KEY)).toEqual(revoked);
+      await cache.delete(KEY);
+      store.entries.set(KEY, revokedEntry);
+      expect(await cache.get(KEY)).toBeUndefined();
+    });
+
+    it('hands every caller its own copy of a token', async () => {
+      const store = rawStore();
+      const cache = createEncryptedTokenCache(store, { secret: SECRET });
+      const original = token();
+      await cache.set(KEY, original);
+      const first = (await cache.get(KEY))!;
+      first.accessToken = 'changed by a caller';
+      first.subject = 'someone else';
+      expect(await cache.get(KEY)).toEqual(original);
     });
   });
 
