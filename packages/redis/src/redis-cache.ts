@@ -84,7 +84,7 @@ export class RedisTokenCache implements TokenCache {
    * instead of a JSON parse and the token's checks; any other text is parsed and checked afresh.
    */
   readonly #observed = new Map<string, Observed>();
-  /** Redis key per cache key: hashing costs more than the rest of a cached `get`. */
+  /** Redis key per cache key, so that a read does not hash its key again. */
   readonly #entryKeys = new Map<string, string>();
 
   constructor(options: RedisTokenCacheOptions) {
@@ -116,7 +116,7 @@ export class RedisTokenCache implements TokenCache {
     const entryKey = this.#entryKey(key);
     const value = await this.#get(entryKey);
     let observed = this.#observed.get(entryKey);
-    if (observed?.value !== value) {
+    if (observed === undefined || observed.value !== value) {
       // No time to check against yet: the expiry is checked below, on every read.
       observed = { value, token: readCachedToken(value, Number.NEGATIVE_INFINITY) };
       if (this.#observed.size >= MAX_REMEMBERED) this.#observed.clear();

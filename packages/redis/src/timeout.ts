@@ -13,9 +13,9 @@ interface Pending {
  * server costs the caller at most that long. Failures become {@link NetworkError}s whose message
  * names the command, without its arguments: they may hold a token.
  *
- * One timer serves every command in flight, instead of a `setTimeout` and a `clearTimeout` per
- * command (a third of a cached `get`'s own cost): all commands share `ms`, so the order they were
- * sent in is the order of their deadlines, and the timer only ever needs to wake for the oldest.
+ * One timer serves every command in flight, instead of a `setTimeout`, a `clearTimeout` and a
+ * race of two promises per command: all commands share `ms`, so the order they were sent in is
+ * the order of their deadlines, and the timer only ever needs to wake for the oldest.
  * A command that answers in time just leaves the queue; the timer, armed for a command that is
  * long gone, then finds the next one's deadline ahead and sleeps until it. The timer keeps the
  * process alive only while a command waits, as a timer per command did.
