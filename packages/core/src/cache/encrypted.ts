@@ -317,11 +317,8 @@ function additionalData(
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** Marks a character outside {@link ALPHABET} in {@link SEXTETS}. */
+/** What {@link sextet} answers for a character outside {@link ALPHABET}. */
 const INVALID = 64;
-/** The value of each base64url character, by its code (ASCII only). */
-const SEXTETS = new Uint8Array(128).fill(INVALID);
-for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
 
 /**
  * base64url (no padding) of `bytes`, by table: `btoa` needs a binary string built a character at
@@ -349,7 +346,21 @@ function base64url(bytes: Uint8Array): string {
 }
 
 /**
- * The bytes of unpadded base64url `text`, by table, or `undefined` when it is not base64url.
+ * The value of the base64url character with char code `code`, or {@link INVALID}. Arithmetic,
+ * not a lookup table: a table built when the module loads is code a bundler must keep.
+ */
+function sextet(code: number): number {
+  if (code >= 65 && code <= 90) return code - 65; // A-Z
+  if (code >= 97 && code <= 122) return code - 71; // a-z
+  if (code >= 48 && code <= 57) return code + 4; // 0-9
+  if (code === 45) return 62; // -
+  if (code === 95) return 63; // _
+  return INVALID;
+}
+
+/**
+ * The bytes of unpadded base64url `text`, or `undefined` when it is not base64url: decoded a
+ * character at a time, without `atob`'s binary string and the rewrites around it.
  * Like `atob`, it refuses a length of 4n + 1 and ignores the unused low bits of the last
  * character; a non-canonical encoding only decodes to bytes that fail authentication.
  */
@@ -361,10 +372,9 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   let pending = 0;
   let j = 0;
   for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    const sextet = code < 128 ? SEXTETS[code]! : INVALID;
-    if (sextet === INVALID) return undefined;
-    bits = ((bits << 6) | sextet) & 0xfff;
+    const value = sextet(text.charCodeAt(i));
+    if (value === INVALID) return undefined;
+    bits = ((bits << 6) | value) & 0xfff;
     pending += 6;
     if (pending >= 8) {
       pending -= 8;
