@@ -1,3 +1,4 @@
+import { base64urlBytes } from '../base64.js';
 import { ConfigurationError } from '../errors.js';
 import type { CachedToken, TokenCache } from './types.js';
 
@@ -173,7 +174,7 @@ export function createEncryptedTokenCache(
     sealed.set(iv);
     sealed.set(new Uint8Array(ciphertext), IV_LENGTH);
     return {
-      accessToken: FORMAT_PREFIX + base64url(sealed),
+      accessToken: FORMAT_PREFIX + base64urlBytes(sealed),
       expiresAt: token.expiresAt,
       issuedAt: token.issuedAt,
       subject: '',
@@ -316,34 +317,8 @@ function additionalData(
   return encoder.encode(JSON.stringify([FORMAT_PREFIX, cacheKey, token.expiresAt, token.issuedAt]));
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** What {@link sextet} answers for a character outside {@link ALPHABET}. */
+/** What {@link sextet} answers for a character that is not base64url. */
 const INVALID = 64;
-
-/**
- * base64url (no padding) of `bytes`, by table: `btoa` needs a binary string built a character at
- * a time first, and then three rewrites of its output.
- */
-function base64url(bytes: Uint8Array): string {
-  const length = bytes.length;
-  let out = '';
-  let i = 0;
-  for (; i + 2 < length; i += 3) {
-    const bits = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[bits >> 18]! +
-      ALPHABET[(bits >> 12) & 63]! +
-      ALPHABET[(bits >> 6) & 63]! +
-      ALPHABET[bits & 63]!;
-  }
-  if (i < length) {
-    const two = i + 1 < length;
-    const bits = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
-    out += ALPHABET[bits >> 18]! + ALPHABET[(bits >> 12) & 63]!;
-    if (two) out += ALPHABET[(bits >> 6) & 63]!;
-  }
-  return out;
-}
 
 /**
  * The value of the base64url character with char code `code`, or {@link INVALID}. Arithmetic,
