@@ -461,7 +461,9 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     it('keeps its lock while a slow mint runs: one token request for clients on several connections', async () => {
       // Minting takes many lock lifetimes; without a heartbeat the lock expires under the
       // holder and every waiter mints too (the second request is fast, so it would count).
-      drillster.server.mock.injectFault({ delayMs: 1_600 });
+      // 2 s locks, renewed every 667 ms: a holder descheduled for a second on a busy machine still
+      // renews in time (with 750 ms locks, seen: a second token request under load).
+      drillster.server.mock.injectFault({ delayMs: 4_500 });
       const connections = await Promise.all([connect(), connect(), connect()]);
       try {
         const clients = [redis, ...connections].map(
@@ -470,7 +472,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
               cache: createRedisTokenCache({
                 client: connection.client,
                 prefix,
-                lockTtl: 750,
+                lockTtl: 2_000,
                 pollInterval: 20,
                 timeout: BUSY_TIMEOUT,
               }),
@@ -488,7 +490,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     });
 
     it('extends only its own lock, and stops once the mint settles', async () => {
-      const lockTtl = 750;
+      const lockTtl = 2_000; // renewed every 667 ms; a busy machine may stall us for a second
       const store = cache({ lockTtl });
       const lockValue = () => redis.raw.get(lockKey('k'));
       /** Waits out a lock lifetime and more: only a heartbeat keeps a lock that long. */
