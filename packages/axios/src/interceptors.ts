@@ -14,7 +14,7 @@ import {
 import { createOriginPolicy } from './allowed-origins.js';
 import type { DrillsterAxiosOptions } from './options.js';
 import { REDACTED_BEARER, redactToken } from './redact.js';
-import { requestOrigin } from './request-origin.js';
+import { RequestOrigins } from './request-origin.js';
 import { answerOrigin, trackFinalUrl } from './response-origin.js';
 
 /** The two interceptors behind {@link attachDrillsterAuth}, for registering them yourself. */
@@ -65,6 +65,7 @@ export function createDrillsterInterceptors(
   options: DrillsterAxiosOptions = {},
 ): DrillsterInterceptors {
   const allowed = createOriginPolicy(instance, options.allowedOrigins);
+  const origins = new RequestOrigins();
   const defaultSubject =
     options.subject === undefined ? undefined : textOption(options.subject, 'subject');
   // Keyed by the config object axios hands to the adapter and puts on its errors; a token is
@@ -81,7 +82,7 @@ export function createDrillsterInterceptors(
     if (existing === REDACTED_BEARER) headers.delete('Authorization');
     // `null` means unset; `false` is axios' way of saying "never send this header".
     else if (existing != null) return config;
-    const origin = requestOrigin(config);
+    const origin = origins.of(config);
     if (origin === undefined || !allowed(origin)) return config;
     // Only `undefined` falls back: a `null` or `''` (from `user?.id`) goes to core, which refuses
     // it, instead of quietly becoming the service account.
@@ -95,7 +96,10 @@ export function createDrillsterInterceptors(
         cause: signal.reason,
       });
     }
-    const token = await auth.getAccessToken({ subject, signal });
+    // Without options core answers a cached token on its fastest path.
+    const token = await (subject === undefined && signal === undefined
+      ? auth.getAccessToken()
+      : auth.getAccessToken({ subject, signal }));
     const header = authorizationHeader(token);
     headers.set('Authorization', header);
     trackFinalUrl(config);
@@ -105,7 +109,7 @@ export function createDrillsterInterceptors(
 
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     const token = sent.get(response.config);
-    if (token !== undefined) redactToken(response.config, token.header, [response]);
+    if (token !== undefined) redactToken(response.config, token.header, response);
     return response;
   };
 
@@ -121,7 +125,7 @@ export function createDrillsterInterceptors(
       // After a redirect the 401 may come from elsewhere; only the origin that got the token
       // can say it is bad. When the adapter does not tell where the answer came from, no retry.
       answerOrigin(response, token.origin) === token.origin;
-    redactToken(config, token.header, [error, response]);
+    redactToken(config, token.header, error, response);
     if (!judged) throw error;
     // Core forgets the token only where it still is the one that failed, so the first 401 per
     // token causes the one refresh and the others share it; it never hands back the rejected

@@ -12,27 +12,48 @@ export const REDACTED_BEARER = `Bearer ${REDACTED}`;
  * it are overwritten, and `request` stays readable but is no longer enumerable.
  *
  * @param header - The `Authorization` header the request went out with (core's `authorizationHeader`).
- * @param holders - The answer and/or the error that carry `config` and `request`.
+ * @param holder - The answer or the error that carries `config` and `request`.
+ * @param otherHolder - For an error, its answer, which carries them too.
  */
 export function redactToken(
   config: InternalAxiosRequestConfig,
   header: string,
-  holders: readonly unknown[],
+  holder: unknown,
+  otherHolder?: unknown,
 ): void {
   config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
-  for (const holder of holders) {
-    if (typeof holder !== 'object' || holder === null || !Object.hasOwn(holder, 'request')) {
-      continue;
+  hideRawRequest(holder, header);
+  hideRawRequest(otherHolder, header);
+}
+
+function hideRawRequest(holder: unknown, header: string): void {
+  if (typeof holder !== 'object' || holder === null || !Object.hasOwn(holder, 'request')) return;
+  const request: unknown = (holder as { request: unknown }).request;
+  scrubRawRequest(request, header);
+  Object.defineProperty(holder, 'request', {
+    value: request,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * Node's `kOutHeaders` symbol, found once by its description: it is not exported, and listing an
+ * object's symbols on every answer costs more than the rest of the scrubbing.
+ */
+let outHeadersKey: symbol | undefined;
+
+function outHeaders(raw: Record<PropertyKey, unknown>): unknown {
+  if (outHeadersKey !== undefined && Object.hasOwn(raw, outHeadersKey)) return raw[outHeadersKey];
+  // Not found under the symbol known so far (not a ClientRequest, or another realm's): look again.
+  for (const symbol of Object.getOwnPropertySymbols(raw)) {
+    if (symbol.description === 'kOutHeaders') {
+      outHeadersKey = symbol;
+      return raw[symbol];
     }
-    const request: unknown = (holder as { request: unknown }).request;
-    scrubRawRequest(request, header);
-    Object.defineProperty(holder, 'request', {
-      value: request,
-      enumerable: false,
-      writable: true,
-      configurable: true,
-    });
   }
+  return undefined;
 }
 
 /** Overwrites the token in each place an adapter's raw request keeps the header it sent. */
@@ -50,9 +71,7 @@ function scrubRawRequest(request: unknown, bearer: string): void {
   // `kOutHeaders` symbol the header map that `getHeader` reads. Both only describe the past now.
   if (typeof raw._header === 'string')
     raw._header = raw._header.replaceAll(bearer, REDACTED_BEARER);
-  for (const symbol of Object.getOwnPropertySymbols(raw)) {
-    if (symbol.description === 'kOutHeaders') scrubHeaderValues(raw[symbol], bearer);
-  }
+  scrubHeaderValues(outHeaders(raw), bearer);
   // follow-redirects (the http adapter unless `maxRedirects` is 0) keeps the options the hops
   // were made with on the RedirectableRequest it links as `_redirectable`.
   const options = (raw._redirectable as { _options?: { headers?: unknown } } | undefined)?._options;
@@ -63,7 +82,8 @@ function scrubRawRequest(request: unknown, bearer: string): void {
 function scrubHeaderValues(headers: unknown, bearer: string): void {
   if (typeof headers !== 'object' || headers === null) return;
   const record = headers as Record<string, unknown>;
-  for (const [name, value] of Object.entries(record)) {
+  for (const name of Object.keys(record)) {
+    const value = record[name];
     if (value === bearer) record[name] = REDACTED_BEARER;
     else if (Array.isArray(value) && value[1] === bearer) value[1] = REDACTED_BEARER;
   }

@@ -29,6 +29,72 @@ export function requestOrigin(config: InternalAxiosRequestConfig): string | unde
   return originOf(fullPath, base);
 }
 
+/** How many distinct `(baseURL, url)` pairs a {@link RequestOrigins} remembers before it starts over. */
+export const REQUEST_ORIGIN_MEMO_LIMIT = 256;
+
+/**
+ * {@link requestOrigin} with a memo, for the interceptor's per-request path: parsing a URL costs
+ * more than the rest of the origin check, and most requests repeat a few `(baseURL, url)` pairs.
+ * The memo is keyed by both strings exactly (so a changed `baseURL` is checked afresh), holds at
+ * most `limit` pairs (full, it starts over, so a client with ids in its paths cannot grow it), and
+ * is forgotten when the page's URL changes in a browser. Configs with `socketPath` or
+ * `allowAbsoluteUrls: false` are rare and computed each time.
+ */
+export class RequestOrigins {
+  readonly #limit: number;
+  /** `baseURL` (`''` for none: axios treats both alike) → `url` → origin. */
+  readonly #memo = new Map<string, Map<string, string | undefined>>();
+  #size = 0;
+  #page: string | undefined;
+
+  constructor(limit = REQUEST_ORIGIN_MEMO_LIMIT) {
+    this.#limit = limit;
+  }
+
+  /** How many pairs are remembered now. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** What {@link requestOrigin} answers for `config`. */
+  of(config: InternalAxiosRequestConfig): string | undefined {
+    if (
+      (Object.hasOwn(config, 'socketPath') && config.socketPath) ||
+      (Object.hasOwn(config, 'allowAbsoluteUrls') && config.allowAbsoluteUrls === false)
+    ) {
+      return requestOrigin(config);
+    }
+    const page = browserBase();
+    if (page !== this.#page) {
+      this.#page = page;
+      this.#clear();
+    }
+    const url = ownString(config, 'url') ?? '';
+    const baseURL = ownString(config, 'baseURL') ?? '';
+    let byUrl = this.#memo.get(baseURL);
+    const known = byUrl?.get(url);
+    // `undefined` is also a remembered answer ("no origin"), hence the second lookup on a miss.
+    if (known !== undefined || byUrl?.has(url)) return known;
+    const origin = requestOrigin(config);
+    if (this.#size >= this.#limit) {
+      this.#clear();
+      byUrl = undefined;
+    }
+    if (byUrl === undefined) {
+      byUrl = new Map();
+      this.#memo.set(baseURL, byUrl);
+    }
+    byUrl.set(url, origin);
+    this.#size += 1;
+    return origin;
+  }
+
+  #clear(): void {
+    this.#memo.clear();
+    this.#size = 0;
+  }
+}
+
 /** Where relative URLs resolve in a browser (the page); `undefined` elsewhere, as in axios on Node. */
 export function browserBase(): string | undefined {
   if (typeof window === 'undefined' || typeof document === 'undefined') return undefined;

@@ -213,6 +213,16 @@ describe('attachDrillsterAuth', () => {
       }
     });
 
+    it('checks the origin again when the baseURL changes between requests for one url', async () => {
+      detach();
+      detach = attachDrillsterAuth(api, auth, { allowedOrigins: [gateway.apiBaseUrl] });
+      await api.get('user');
+      api.defaults.baseURL = `${elsewhere.url}/`;
+      await api.get('user');
+      expect(bearer(gateway.requests[0]?.authorization)).toMatch(/\S/);
+      expect(elsewhere.requests).toEqual([{ path: '/user', authorization: undefined }]);
+    });
+
     it('rejects an allowedOrigins entry that is not a URL with ERR_INVALID_OPTIONS', () => {
       expect(() =>
         attachDrillsterAuth(api, auth, { allowedOrigins: ['www.drillster.com'] }),

@@ -1,7 +1,7 @@
 import { DRILLSTER_API_BASE_URL, originOf } from '@drillster-auth/core';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { describe, expect, it } from 'vitest';
-import { requestOrigin } from '../src/request-origin.js';
+import { RequestOrigins, requestOrigin } from '../src/request-origin.js';
 
 const BASE = DRILLSTER_API_BASE_URL;
 
@@ -62,5 +62,62 @@ describe('requestOrigin', () => {
     }) as InternalAxiosRequestConfig;
     config.url = 'https://www.drillster.com/x';
     expect(requestOrigin(config)).toBe('https://www.drillster.com');
+  });
+});
+
+describe('RequestOrigins (the memo)', () => {
+  const config = (fields: Partial<InternalAxiosRequestConfig>) =>
+    ({ headers: new axios.AxiosHeaders(), ...fields }) as InternalAxiosRequestConfig;
+
+  it.each(cases)('%s: answers as requestOrigin does, also from the memo', (_, fields, expected) => {
+    const origins = new RequestOrigins();
+    expect(origins.of(config(fields))).toBe(expected);
+    expect(origins.of(config(fields))).toBe(expected);
+  });
+
+  it('checks a changed baseURL afresh for the same url', () => {
+    const origins = new RequestOrigins();
+    expect(origins.of(config({ baseURL: BASE, url: 'user' }))).toBe('https://www.drillster.com');
+    expect(origins.of(config({ baseURL: 'https://evil.example/', url: 'user' }))).toBe(
+      'https://evil.example',
+    );
+    expect(origins.of(config({ url: 'user' }))).toBeUndefined();
+    expect(origins.size).toBe(3);
+  });
+
+  it('remembers no more than its limit, and answers right after starting over', () => {
+    const origins = new RequestOrigins(4);
+    for (let i = 0; i < 10; i++) {
+      expect(origins.of(config({ baseURL: BASE, url: `users/${i}` }))).toBe(
+        'https://www.drillster.com',
+      );
+      expect(origins.size).toBeLessThanOrEqual(4);
+    }
+    expect(origins.of(config({ baseURL: BASE, url: 'https://evil.example/' }))).toBe(
+      'https://evil.example',
+    );
+    expect(origins.size).toBeLessThanOrEqual(4);
+  });
+
+  it('does not let allowAbsoluteUrls: false or a socketPath answer for a plain request', () => {
+    const origins = new RequestOrigins();
+    const fields = { baseURL: BASE, url: 'https://evil.example/x' };
+    expect(origins.of(config({ ...fields, allowAbsoluteUrls: false }))).toBe(
+      'https://www.drillster.com',
+    );
+    expect(origins.of(config({ url: '/x', socketPath: '/tmp/api.sock' }))).toBe('http://localhost');
+    expect(origins.size).toBe(0);
+    expect(origins.of(config(fields))).toBe('https://evil.example');
+    expect(origins.of(config({ url: '/x' }))).toBeUndefined();
+  });
+
+  it('keys by own properties only, as requestOrigin does', () => {
+    const origins = new RequestOrigins();
+    expect(origins.of(config({ url: 'https://www.drillster.com/x' }))).toBe(
+      'https://www.drillster.com',
+    );
+    const inherited = Object.create({ baseURL: 'https://evil.example/' });
+    inherited.url = 'x';
+    expect(origins.of(inherited)).toBeUndefined();
   });
 });
