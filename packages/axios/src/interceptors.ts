@@ -13,7 +13,7 @@ import {
 } from 'axios';
 import { createOriginPolicy } from './allowed-origins.js';
 import type { DrillsterAxiosOptions } from './options.js';
-import { REDACTED_BEARER, redactToken } from './redact.js';
+import { authorizationKey, REDACTED_BEARER, redactToken } from './redact.js';
 import { RequestOrigins } from './request-origin.js';
 import { answerOrigin, trackFinalUrl } from './response-origin.js';
 
@@ -76,10 +76,14 @@ export function createDrillsterInterceptors(
     if (config.drillster?.skip === true) return config;
     const headers = AxiosHeaders.from(config.headers);
     config.headers = headers;
-    const existing = headers.get('Authorization');
+    let name = authorizationKey(headers);
+    const existing: unknown = name === undefined ? undefined : headers[name];
     // Our own redacted header: a config from an earlier answer or error, sent again. It gets a
     // token like any request (and its 401 a retry), instead of going out as `Bearer [redacted]`.
-    if (existing === REDACTED_BEARER) headers.delete('Authorization');
+    if (existing === REDACTED_BEARER) {
+      delete headers[name as string];
+      name = authorizationKey(headers);
+    }
     // `null` means unset; `false` is axios' way of saying "never send this header".
     else if (existing != null) return config;
     const origin = origins.of(config);
@@ -101,7 +105,7 @@ export function createDrillsterInterceptors(
       ? auth.getAccessToken()
       : auth.getAccessToken({ subject, signal }));
     const header = authorizationHeader(token);
-    headers.set('Authorization', header);
+    headers[name ?? 'Authorization'] = header;
     trackFinalUrl(config);
     sent.set(config, { subject, accessToken: token.accessToken, header, origin });
     return config;

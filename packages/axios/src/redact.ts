@@ -5,6 +5,22 @@ import { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 export const REDACTED_BEARER = `Bearer ${REDACTED}`;
 
 /**
+ * The name `headers` keeps `Authorization` under (any case; the last one, as axios' own lookup
+ * finds it), or `undefined`. Reading and writing that property directly, as an interceptor that
+ * sets `headers.Authorization` does, skips `AxiosHeaders.set`'s value clean-up, a regular
+ * expression over the whole header: our headers hold core's tokens, which core has checked are
+ * RFC 6750 `b64token`s (no controls, no spaces), so the clean-up would change nothing.
+ */
+export function authorizationKey(headers: AxiosHeaders): string | undefined {
+  const names = Object.keys(headers);
+  for (let i = names.length - 1; i >= 0; i--) {
+    const name = names[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') return name;
+  }
+  return undefined;
+}
+
+/**
  * Keeps the token in `header` out of what a logged answer or error shows. axios puts the request config
  * (with its headers) and the raw request (with the header bytes) on both, and they print in
  * `util.inspect` and `JSON.stringify`. The request has been sent by now, so nothing needs the
@@ -21,7 +37,11 @@ export function redactToken(
   holder: unknown,
   otherHolder?: unknown,
 ): void {
-  config.headers = AxiosHeaders.from(config.headers).set('Authorization', REDACTED_BEARER);
+  const headers = AxiosHeaders.from(config.headers);
+  config.headers = headers;
+  const name = authorizationKey(headers) ?? 'Authorization';
+  // `false` means "never send this header", which holds no token to hide; `set` keeps it too.
+  if (headers[name] !== false) headers[name] = REDACTED_BEARER;
   hideRawRequest(holder, header);
   hideRawRequest(otherHolder, header);
 }

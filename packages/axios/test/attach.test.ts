@@ -223,6 +223,12 @@ describe('attachDrillsterAuth', () => {
       expect(elsewhere.requests).toEqual([{ path: '/user', authorization: undefined }]);
     });
 
+    it('drops our redacted header from a config sent again to another origin', async () => {
+      const response = await api.get('user');
+      await api.request({ ...response.config, url: `${elsewhere.url}/collect` });
+      expect(elsewhere.requests).toEqual([{ path: '/collect', authorization: undefined }]);
+    });
+
     it('rejects an allowedOrigins entry that is not a URL with ERR_INVALID_OPTIONS', () => {
       expect(() =>
         attachDrillsterAuth(api, auth, { allowedOrigins: ['www.drillster.com'] }),
