@@ -42,14 +42,14 @@ export function redactToken(
   const name = authorizationKey(headers) ?? 'Authorization';
   // `false` means "never send this header", which holds no token to hide; `set` keeps it too.
   if (headers[name] !== false) headers[name] = REDACTED_BEARER;
-  hideRawRequest(holder, header);
-  hideRawRequest(otherHolder, header);
+  hideRawRequest(holder, header, name);
+  hideRawRequest(otherHolder, header, name);
 }
 
-function hideRawRequest(holder: unknown, header: string): void {
+function hideRawRequest(holder: unknown, header: string, name: string): void {
   if (typeof holder !== 'object' || holder === null || !Object.hasOwn(holder, 'request')) return;
   const request: unknown = (holder as { request: unknown }).request;
-  scrubRawRequest(request, header);
+  scrubRawRequest(request, header, name);
   Object.defineProperty(holder, 'request', {
     value: request,
     enumerable: false,
@@ -76,8 +76,11 @@ function outHeaders(raw: Record<PropertyKey, unknown>): unknown {
   return undefined;
 }
 
-/** Overwrites the token in each place an adapter's raw request keeps the header it sent. */
-function scrubRawRequest(request: unknown, bearer: string): void {
+/**
+ * Overwrites the token in each place an adapter's raw request keeps the header it sent.
+ * @param name - The config's name for the header, which the http adapter passes on as it is.
+ */
+function scrubRawRequest(request: unknown, bearer: string, name: string): void {
   if (typeof request !== 'object' || request === null) return;
   // fetch adapter: the `Request` it sent. Its headers are mutable (guard "request").
   if (typeof Request !== 'undefined' && request instanceof Request) {
@@ -91,20 +94,31 @@ function scrubRawRequest(request: unknown, bearer: string): void {
   // `kOutHeaders` symbol the header map that `getHeader` reads. Both only describe the past now.
   if (typeof raw._header === 'string')
     raw._header = raw._header.replaceAll(bearer, REDACTED_BEARER);
-  scrubHeaderValues(outHeaders(raw), bearer);
+  // Node keys that map by the lower-case name.
+  scrubHeaderValues(outHeaders(raw), bearer, 'authorization');
   // follow-redirects (the http adapter unless `maxRedirects` is 0) keeps the options the hops
   // were made with on the RedirectableRequest it links as `_redirectable`.
   const options = (raw._redirectable as { _options?: { headers?: unknown } } | undefined)?._options;
-  scrubHeaderValues(options?.headers, bearer);
+  scrubHeaderValues(options?.headers, bearer, name);
 }
 
-/** Replaces `bearer` in a header object: values as strings, or `[name, value]` pairs as in Node. */
-function scrubHeaderValues(headers: unknown, bearer: string): void {
+/**
+ * Replaces `bearer` in a header object: values as strings, or `[name, value]` pairs as in Node.
+ * Looks under `likely` first: these maps are null-prototype objects (dictionaries to V8), where
+ * listing the keys costs more than the whole lookup; only when the header is not there are all
+ * names searched.
+ */
+function scrubHeaderValues(headers: unknown, bearer: string, likely: string): void {
   if (typeof headers !== 'object' || headers === null) return;
   const record = headers as Record<string, unknown>;
-  for (const name of Object.keys(record)) {
-    const value = record[name];
-    if (value === bearer) record[name] = REDACTED_BEARER;
-    else if (Array.isArray(value) && value[1] === bearer) value[1] = REDACTED_BEARER;
-  }
+  if (Object.hasOwn(record, likely) && scrubHeaderValue(record, likely, bearer)) return;
+  for (const name of Object.keys(record)) scrubHeaderValue(record, name, bearer);
+}
+
+function scrubHeaderValue(record: Record<string, unknown>, name: string, bearer: string): boolean {
+  const value = record[name];
+  if (value === bearer) record[name] = REDACTED_BEARER;
+  else if (Array.isArray(value) && value[1] === bearer) value[1] = REDACTED_BEARER;
+  else return false;
+  return true;
 }
