@@ -94,7 +94,7 @@ function scrubRawRequest(request: unknown, bearer: string, name: string): void {
   // `kOutHeaders` symbol the header map that `getHeader` reads. Both only describe the past now.
   if (typeof raw._header === 'string')
     raw._header = raw._header.replaceAll(bearer, REDACTED_BEARER);
-  // Node keys that map by the lower-case name.
+  // Node keys this map by the header's lower-case name.
   scrubHeaderValues(outHeaders(raw), bearer, 'authorization');
   // follow-redirects (the http adapter unless `maxRedirects` is 0) keeps the options the hops
   // were made with on the RedirectableRequest it links as `_redirectable`.
@@ -105,8 +105,9 @@ function scrubRawRequest(request: unknown, bearer: string, name: string): void {
 /**
  * Replaces `bearer` in a header object: values as strings, or `[name, value]` pairs as in Node.
  * Looks under `likely` first: these maps are null-prototype objects (dictionaries to V8), where
- * listing the keys costs more than the whole lookup; only when the header is not there are all
- * names searched.
+ * listing the keys costs more than the whole lookup; only when our header is not there are all
+ * names searched. (A copy of it that other code put under another name is left alone then, as
+ * it is in the config.)
  */
 function scrubHeaderValues(headers: unknown, bearer: string, likely: string): void {
   if (typeof headers !== 'object' || headers === null) return;
