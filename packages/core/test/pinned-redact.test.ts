@@ -83,6 +83,11 @@ describe('redactSecrets', () => {
     expect(redactSecrets(spaced, ['ab cd ef'])).toBe(
       "[redacted] (it quoted the request's credentials)",
     );
+    // A plus for the space beside a raw slash (no listed spelling) next to an escape that never
+    // decodes: only the hand decoding, reading `+` as a space, finds the secret.
+    expect(redactSecrets('x a+b/c %zz', ['a b/c'])).toBe(
+      "[redacted] (it quoted the request's credentials)",
+    );
     expect(redactSecrets('%61%62 %E0', ['ab'])).toBe(
       "[redacted] (it quoted the request's credentials)",
     );
