@@ -85,6 +85,9 @@ describe('redactSecrets', () => {
     );
     // A plus for the space beside a raw slash (no listed spelling) next to an escape that never
     // decodes: only the hand decoding, reading `+` as a space, finds the secret.
+    expect(redactSecrets('x a+b/c', ['a b/c'])).toBe(
+      "[redacted] (it quoted the request's credentials)",
+    );
     expect(redactSecrets('x a+b/c %zz', ['a b/c'])).toBe(
       "[redacted] (it quoted the request's credentials)",
     );
