@@ -4,6 +4,7 @@ import type { DrillsterAuthOptions } from '@drillster-auth/core';
 import type { ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
 import type { CliIo } from './io.js';
+import { isJsonObject } from './json.js';
 import { rememberingFetch, type Secrets } from './secrets.js';
 import { warn } from './terminal.js';
 
@@ -227,7 +228,7 @@ export function listedKeyFiles(value: string | undefined, secrets: Secrets): str
   }
   return list.map((item, index) => {
     if (typeof item === 'string' && item !== '') return item;
-    if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+    if (isJsonObject(item)) {
       const text = JSON.stringify(item);
       secrets.addKeyMaterial(text);
       return text;

@@ -5,6 +5,7 @@ import {
   type ServiceAccountKey,
 } from '@drillster-auth/core';
 import { describePublicKeyOf, type PublicKeyDescription } from './fingerprints.js';
+import { parseJsonObject } from './json.js';
 
 /** The id fields `keygen` leaves empty until the public key is registered in Drillster. */
 export const ID_FIELDS = ['keyId', 'serviceAccountId'] as const;
@@ -21,7 +22,8 @@ export type KeyFileAnalysis =
  * console, and a file from `keygen` whose ids are not filled in yet gets an error naming them.
  */
 export function analyseKeyFile(text: string): KeyFileAnalysis {
-  const fields = jsonFields(text);
+  // Core strips a byte order mark before parsing too.
+  const fields = parseJsonObject(text.startsWith('\uFEFF') ? text.slice(1) : text);
   const publicKey = describeIfPossible(fields?.privateKey);
   try {
     const key = parseServiceAccountKey(text);
@@ -65,18 +67,6 @@ export function weakKeyWarning(publicKey: PublicKeyDescription): string | undefi
 
 function isFilledIn(value: unknown): boolean {
   return typeof value === 'string' && value.trim() !== '';
-}
-
-/** The key file's fields, or `undefined` when it is not a JSON object. */
-function jsonFields(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The public half of `privateKey`, written as core tolerates it; `undefined` if unreadable. */

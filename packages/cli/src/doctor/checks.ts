@@ -16,8 +16,9 @@ import {
 } from '@drillster-auth/core';
 import { CliError } from '../errors.js';
 import type { PublicKeyDescription } from '../fingerprints.js';
+import { parseJsonObject } from '../json.js';
 import { analyseKeyFile } from '../key-file.js';
-import { type Answer, apiError, get, isTransient, jsonObject, metadataError } from './http.js';
+import { type Answer, apiError, get, isTransient, metadataError } from './http.js';
 
 /** The clock may differ this much from the server's: the SDK's own tolerance before it corrects. */
 export const CLOCK_TOLERANCE_MS = 30_000;
@@ -159,7 +160,7 @@ const metadata: Check = {
     if (answer.status !== 200) {
       throw metadataError(`${url} answered HTTP ${answer.status}`, answer.status);
     }
-    const document = jsonObject(answer.text);
+    const document = parseJsonObject(answer.text);
     if (document === undefined) throw metadataError(`${url} did not return a JSON object`);
     const advertised = document.issuer;
     if (typeof advertised !== 'string' || trimSlash(advertised) !== trimSlash(issuer)) {
@@ -337,7 +338,7 @@ async function whoAmI(context: DoctorContext, issued: AccessToken): Promise<stri
     authorization: authorizationHeader(issued),
   });
   if (answer.status < 200 || answer.status > 299) throw apiError(url, answer.status);
-  const user = jsonObject(answer.text);
+  const user = parseJsonObject(answer.text);
   if (user === undefined || typeof user.id !== 'string') {
     throw new CliError('ERR_API_BAD_RESPONSE', `${url} did not answer a user with an id`);
   }

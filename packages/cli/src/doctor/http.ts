@@ -83,18 +83,6 @@ export function isTransient(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** A JSON object from `text`, or `undefined`. */
-export function jsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A metadata failure with the status, so `exitCodeFor` tells an outage from a wrong issuer. */
 export function metadataError(message: string, status?: number): DiscoveryError {
   return new DiscoveryError('ERR_DISCOVERY', message, status === undefined ? {} : { status });
