@@ -73,8 +73,11 @@ const EXIT_CODE_OF = {
   ERR_UNEXPECTED: EXIT_CODES.unexpected,
 } as const satisfies Record<AnyDrillsterAuthError['code'] | CliErrorCode, ExitCode>;
 
-/** Statuses that mean "not now" rather than "not this request": the core retries them too. */
-function isTransientStatus(status: unknown): boolean {
+/**
+ * Statuses that mean "not now" rather than "not this request" (408, 429, 5xx): the core retries
+ * them too. The exit code and the doctor's diagnoses both read a status through this rule.
+ */
+export function isTransientStatus(status: unknown): boolean {
   return typeof status === 'number' && (status === 408 || status === 429 || status >= 500);
 }
 

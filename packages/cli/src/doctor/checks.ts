@@ -15,10 +15,11 @@ import {
   TokenEndpointError,
 } from '@drillster-auth/core';
 import { CliError } from '../errors.js';
+import { isTransientStatus } from '../exit-codes.js';
 import type { PublicKeyDescription } from '../fingerprints.js';
 import { parseJsonObject } from '../json.js';
 import { analyseKeyFile } from '../key-file.js';
-import { type Answer, apiError, get, isTransient, metadataError } from './http.js';
+import { type Answer, apiError, get, metadataError } from './http.js';
 
 /** The clock may differ this much from the server's: the SDK's own tolerance before it corrects. */
 export const CLOCK_TOLERANCE_MS = 30_000;
@@ -191,7 +192,7 @@ const metadata: Check = {
         fix: `check --issuer or DRILLSTER_ISSUER (default ${DRILLSTER_ISSUER}) and that this machine reaches it over HTTPS`,
       };
     }
-    if (status !== undefined && isTransient(status)) {
+    if (isTransientStatus(status)) {
       return {
         cause: `the authorization server is unavailable (HTTP ${status})`,
         fix: 'try again in a few minutes; nothing in your configuration needs to change',
@@ -366,7 +367,7 @@ function generic(error: unknown, what: string): Diagnosis {
     code === 'ERR_NETWORK' ||
     code === 'ERR_TIMEOUT' ||
     code === 'ERR_API_UNAVAILABLE' ||
-    (typeof status === 'number' && isTransient(status))
+    isTransientStatus(status)
   ) {
     return {
       cause: `the ${what} is unreachable or unavailable for now`,

@@ -1,5 +1,6 @@
 import { DiscoveryError, NetworkError } from '@drillster-auth/core';
 import { CliError } from '../errors.js';
+import { isTransientStatus } from '../exit-codes.js';
 
 /** What a doctor check read from one GET: the status, the `Date` header, the body's text. */
 export interface Answer {
@@ -78,11 +79,6 @@ function causeCode(error: unknown): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
-/** Statuses that say "not now" rather than "not this request". */
-export function isTransient(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /** A metadata failure with the status, so `exitCodeFor` tells an outage from a wrong issuer. */
 export function metadataError(message: string, status?: number): DiscoveryError {
   return new DiscoveryError('ERR_DISCOVERY', message, status === undefined ? {} : { status });
@@ -93,7 +89,7 @@ export function apiError(url: string, status: number): CliError {
   if (status === 401 || status === 403) {
     return new CliError('ERR_API_REFUSED', `${url} refused the token (HTTP ${status})`);
   }
-  if (isTransient(status)) {
+  if (isTransientStatus(status)) {
     return new CliError('ERR_API_UNAVAILABLE', `${url} answered HTTP ${status}`);
   }
   return new CliError('ERR_API_BAD_RESPONSE', `${url} answered HTTP ${status}`);
