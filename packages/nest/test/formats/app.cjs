@@ -10,17 +10,9 @@ const { startMockDrillster } = require('@drillster-auth/testing/node');
 async function main() {
   const server = await startMockDrillster();
   try {
-    const account = await server.mock.createServiceAccount();
-    const client = server.mock.registerClient();
-    const user = server.mock.addManagedUser(account.serviceAccountId);
+    const { account, managedUser: user, authOptions } = await server.provision();
     const app = await NestFactory.createApplicationContext(
-      DrillsterAuthModule.forRoot({
-        key: account.keyFileJson,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        issuer: server.issuer,
-        api: { baseURL: server.apiBaseUrl },
-      }),
+      DrillsterAuthModule.forRoot({ ...authOptions, api: { baseURL: server.apiBaseUrl } }),
       { logger: false },
     );
     const me = await app.get(DRILLSTER_API).get('user');
