@@ -3,13 +3,10 @@
  * (platform neutral), then run in workerd with Node compatibility off, calling the mock server
  * (started here, from the workspace) through edge's createDrillsterFetch.
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { startMockDrillster } from '@drillster-auth/testing/node';
+import { startMockDrillster, startWorkerd } from '@drillster-auth/testing/node';
 import { expect, test } from 'vitest';
 import { fixtureFiles, freshProject, npmInstall, runOk } from './support/index.js';
 
@@ -37,33 +34,16 @@ test('an esbuild Worker bundle gets a token and calls the API in workerd without
     .replace('$SETTINGS', () => JSON.stringify(JSON.stringify(settings)));
   await writeFile(join(dir, 'worker.capnp'), config);
 
-  const child = spawn(workerd.default, ['serve', 'worker.capnp', '--control-fd=3'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  await using worker = await startWorkerd({
+    binary: workerd.default,
+    config: join(dir, 'worker.capnp'),
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
+  const response = await fetch(`${worker.url}/`);
+  expect(await response.json()).toEqual({
+    buffer: 'undefined',
+    process: 'undefined',
+    status: 200,
+    serviceAccount: true,
+    refused: 'ERR_TOKEN_ENDPOINT',
   });
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      exited.then((code) => reject(new Error(`workerd exited with ${code}: ${stderr}`)));
-      createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
-        const event = JSON.parse(line) as { event: string; socket?: string; port?: number };
-        if (event.event === 'listen' && event.socket === 'http') resolve(event.port!);
-      });
-    });
-    const response = await fetch(`http://127.0.0.1:${port}/`);
-    expect(await response.json()).toEqual({
-      buffer: 'undefined',
-      process: 'undefined',
-      status: 200,
-      serviceAccount: true,
-      refused: 'ERR_TOKEN_ENDPOINT',
-    });
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
-  }
 });
