@@ -46,6 +46,28 @@ function holdingGets(client: RedisClient, held: string): RedisClient {
   });
 }
 
+/** `client`, recording what each `GET` of `watched` answered, in order. */
+function recordingGets(
+  client: RedisClient,
+  watched: string,
+  answers: (string | null)[],
+): RedisClient {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'get') {
+        return async (key: string) => {
+          const answer = await (value as (key: string) => Promise<string | null>).call(target, key);
+          if (key === watched) answers.push(answer);
+          return answer;
+        };
+      }
+      return value.bind(target);
+    },
+  });
+}
+
 describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => {
   let redis: TestClient;
   let drillster: Fixture;
@@ -379,7 +401,11 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
     });
 
     it('does not answer a refresh with a token older than minExpiresAt', async () => {
-      const waiter = cache({ pollInterval: 10 });
+      const answers: (string | null)[] = [];
+      const waiter = cache({
+        client: recordingGets(redis.client, entryKey('k'), answers),
+        pollInterval: 10,
+      });
       const writer = cache();
       await redis.raw.set(lockKey('k'), 'another-instance', 5_000);
       const replaced = Date.now() + 600_000;
@@ -392,10 +418,14 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
         },
         { minExpiresAt: replaced + 1 },
       );
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The waiter has read the entry (empty) it waits to see change, so the older token written
+      // next is new to it: only minExpiresAt can turn it down.
+      await vi.waitFor(() => expect(answers).toContain(null));
       // Some instance writes back the token being replaced (it read it before the refresh began).
       await writer.set('k', token({ expiresAt: replaced }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const older = await redis.raw.get(entryKey('k'));
+      // The waiter has polled it; the assertions below show it kept waiting.
+      await vi.waitFor(() => expect(answers).toContain(older));
       const refreshed = token();
       await writer.set('k', refreshed);
       expect(await waiting).toEqual(refreshed);
