@@ -1,7 +1,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** A command's flags, as `node:util` parseArgs takes them. */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** What {@link parseCommandArgs} returns: option values by name, and positionals. */
 export interface ParsedArgs {
@@ -12,7 +13,9 @@ export interface ParsedArgs {
 }
 
 /** `--help`/`-h`, accepted by every command. */
-export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies Options;
+export const HELP_OPTION = {
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies CommandOptions;
 
 /**
  * Strict `node:util` parseArgs; its errors become {@link CliError} `ERR_USAGE` (exit 2).
@@ -22,7 +25,7 @@ export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const sa
 export function parseCommandArgs(
   command: string,
   args: string[],
-  options: Options,
+  options: CommandOptions,
   maxPositionals = 0,
 ): ParsedArgs {
   let parsed: ReturnType<typeof parseArgs>;
@@ -56,7 +59,7 @@ export function parseCommandArgs(
  * `--client-secret=-abc`): parseArgs refuses a value that starts with a dash as ambiguous, and
  * generated secrets and ids may well start with one.
  */
-function bindValues(args: string[], options: Options): string[] {
+function bindValues(args: string[], options: CommandOptions): string[] {
   const takesValue = new Set<string>();
   for (const [name, option] of Object.entries(options)) {
     if (option.type !== 'string') continue;

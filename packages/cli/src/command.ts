@@ -1,3 +1,4 @@
+import type { CommandOptions, ParsedArgs } from './args.js';
 import type { CliIo } from './io.js';
 import type { Secrets } from './secrets.js';
 
@@ -15,6 +16,13 @@ export interface Command {
   summary: string;
   /** The full `--help` text. */
   help: string;
-  /** Runs the command with the arguments after its name; resolves to the exit code. */
-  run(args: string[], context: CommandContext): Promise<number>;
+  /** The command's flags; `--help` (`-h`) is every command's and prints {@link help}. */
+  options: CommandOptions;
+  /** Most positional arguments the command takes. Default 0. */
+  maxPositionals?: number;
+  /**
+   * Runs the command with the arguments after its name, parsed by `parseCommandArgs` (a usage
+   * error or `--help` never reaches it); resolves to the exit code.
+   */
+  run(parsed: ParsedArgs, context: CommandContext): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import { DrillsterAuthError } from '@drillster-auth/core';
 import { version } from '../package.json';
+import { parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
 import { assertionCommand } from './commands/assertion.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -80,7 +81,13 @@ async function dispatch(args: string[], io: CliIo, secrets: Secrets): Promise<nu
     io.stdout.write(`${command?.help ?? TOOL_HELP}\n`);
     return EXIT_CODES.ok;
   }
-  return findCommand(first).run(rest, { io, secrets });
+  const command = findCommand(first);
+  const parsed = parseCommandArgs(command.name, rest, command.options, command.maxPositionals);
+  if (parsed.values.help) {
+    io.stdout.write(`${command.help}\n`);
+    return EXIT_CODES.ok;
+  }
+  return command.run(parsed, { io, secrets });
 }
 
 function findCommand(name: string): Command {

@@ -1,5 +1,4 @@
 import { createDrillsterAuth } from '@drillster-auth/core';
-import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, resolveAuthOptions } from '../config.js';
 
@@ -23,15 +22,12 @@ ${CONNECTION_HELP}
 Example:
   drillster-auth assertion --key-file key.json --token-endpoint https://www.drillster.com/daas/oauth/token`,
 
-  async run(args, { io, secrets }) {
-    const parsed = parseCommandArgs('assertion', args, {
-      ...CONNECTION_OPTIONS,
-      subject: { type: 'string' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {
+    ...CONNECTION_OPTIONS,
+    subject: { type: 'string' },
+  },
+
+  async run(parsed, { io, secrets }) {
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
     const auth = createDrillsterAuth(await resolveAuthOptions(parsed, io, secrets, false));
     try {

@@ -1,5 +1,4 @@
 import { createDrillsterAuth, DrillsterAuthError } from '@drillster-auth/core';
-import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, resolveAuthOptions } from '../config.js';
 import { CHECKS, CLOCK_TOLERANCE_MS, type DoctorContext, Skip } from '../doctor/checks.js';
@@ -55,16 +54,13 @@ Options:
 
 ${CONNECTION_HELP}`,
 
-  async run(args, { io, secrets }) {
-    const parsed = parseCommandArgs('doctor', args, {
-      ...CONNECTION_OPTIONS,
-      subject: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {
+    ...CONNECTION_OPTIONS,
+    subject: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+
+  async run(parsed, { io, secrets }) {
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
     const context = await loadContext(parsed, io, secrets, subject);
     const results: CheckResult[] = [];

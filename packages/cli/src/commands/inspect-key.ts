@@ -1,5 +1,4 @@
 import { importSigningKey } from '@drillster-auth/core';
-import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { ENV, isKeyFileText, listedKeyFiles, nonEmpty, readKeyFile } from '../config.js';
 import { CliError } from '../errors.js';
@@ -37,12 +36,10 @@ Examples:
   drillster-auth inspect-key ./service-account.json
   DRILLSTER_KEY_FILE="$(cat service-account.json)" drillster-auth inspect-key`,
 
-  async run(args, { io, secrets }) {
-    const parsed = parseCommandArgs('inspect-key', args, {}, MAX_FILES);
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {},
+  maxPositionals: MAX_FILES,
+
+  async run(parsed, { io, secrets }) {
     const fromArguments = parsed.positionals.length > 0;
     const source = fromArguments ? 'FILE' : ENV.keyFile;
     const paths = fromArguments

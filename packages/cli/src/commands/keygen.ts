@@ -1,5 +1,4 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { describeSpki, type PublicKeyDescription } from '../fingerprints.js';
@@ -42,18 +41,15 @@ Options:
 Example:
   drillster-auth keygen --out ./service-account.json --bits 3072`,
 
-  async run(args, { io, secrets }) {
-    const parsed = parseCommandArgs('keygen', args, {
-      out: { type: 'string' },
-      bits: { type: 'string' },
-      'key-id': { type: 'string' },
-      'service-account-id': { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {
+    out: { type: 'string' },
+    bits: { type: 'string' },
+    'key-id': { type: 'string' },
+    'service-account-id': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+
+  async run(parsed, { io, secrets }) {
     const out = parsed.values.out;
     if (typeof out !== 'string' || out === '') {
       throw new CliError('ERR_USAGE', 'keygen: where to? --out FILE is required');

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { ENV } from '../config.js';
 import { CliError } from '../errors.js';
@@ -47,16 +46,13 @@ Example:
   # then, in another shell, paste the printed export lines and run:
   drillster-auth token`,
 
-  async run(args, { io }) {
-    const parsed = parseCommandArgs('mock-server', args, {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+
+  async run(parsed, { io }) {
     const port = parsePort(parsed.values.port);
     const host = typeof parsed.values.host === 'string' ? parsed.values.host : '127.0.0.1';
     const stop = io.signal ?? processSignals();

@@ -4,7 +4,6 @@ import {
   createDrillsterAuth,
   type DrillsterAuth,
 } from '@drillster-auth/core';
-import { parseCommandArgs } from '../args.js';
 import { type OpenTokenCache, openTokenCache } from '../cache.js';
 import type { Command } from '../command.js';
 import {
@@ -49,17 +48,14 @@ Example:
   curl -H "Authorization: $(drillster-auth token --format header)" \\
     https://www.drillster.com/api/2.1.1/user`,
 
-  async run(args, { io, secrets }) {
-    const parsed = parseCommandArgs('token', args, {
-      ...CONNECTION_OPTIONS,
-      subject: { type: 'string' },
-      format: { type: 'string' },
-      cache: { type: 'string' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+  options: {
+    ...CONNECTION_OPTIONS,
+    subject: { type: 'string' },
+    format: { type: 'string' },
+    cache: { type: 'string' },
+  },
+
+  async run(parsed, { io, secrets }) {
     const format = parseFormat(parsed.values.format);
     const subject = typeof parsed.values.subject === 'string' ? parsed.values.subject : undefined;
     const options = await resolveAuthOptions(parsed, io, secrets, true);
