@@ -112,6 +112,35 @@ describe('keygen', () => {
     expect(inspected.stdout).toContain('RSA 3072 bits');
   });
 
+  it('makes a 4096-bit pair on request, which inspect-key reports as RSA 4096 bits', async () => {
+    const out = join(dir.path, 'bits-4096.json');
+    const result = await run([
+      'keygen',
+      '--out',
+      out,
+      '--bits',
+      '4096',
+      '--json',
+      '--key-id',
+      'k4',
+      '--service-account-id',
+      'sa4',
+    ]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(result.stdout) as KeygenJson;
+    expect(report).toMatchObject({ file: out, bits: 4096, missing: [] });
+    // The size printed is the size made: a 4096-bit modulus is 512 bytes.
+    expect(Buffer.from(report.publicJwk.n, 'base64url')).toHaveLength(512);
+    const file = JSON.parse(await readFile(out, 'utf8'));
+    expectNoPrivateKey(result.stdout, file.privateKey);
+    expect(parseServiceAccountKey(file).modulusLength).toBe(4096);
+
+    const inspected = await run(['inspect-key', out]);
+    expect(inspected).toMatchObject({ code: 0, stderr: '' });
+    expect(inspected.stdout).toMatch(/key type: +RSA 4096 bits/);
+    expect(inspected.stdout).toContain(`JWK thumbprint:     ${report.jwkThumbprint}`);
+  });
+
   it('asks for the ids when stdin is a terminal, and writes the answers', async () => {
     const out = join(dir.path, 'prompted.json');
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
