@@ -1,8 +1,15 @@
-import type { MockClient, MockManagedUser, MockServiceAccount } from '@drillster-auth/testing';
+import {
+  generateServiceAccountKey,
+  type MockClient,
+  type MockManagedUser,
+  type MockServiceAccount,
+} from '@drillster-auth/testing';
 import { expectNoLeaks, startMockDrillster } from '@drillster-auth/testing/node';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CORRUPT_KEY_FILE,
+  closedPort,
   pemBodyLines,
   type RunResult,
   run,
@@ -141,6 +148,28 @@ describe('doctor', () => {
     expectFailedAt(missing, 'key file', 2, 'ERR_KEY_FILE_READ', /cannot be read/);
   });
 
+  it('a key under 2048 bits fails the key file check (exit 2), naming its thumbprint', async () => {
+    const weak = await generateServiceAccountKey({ modulusLength: 1024 });
+    const keyFile = await dir.file('weak.json', weak.keyFileJson);
+    const result = await run(['doctor'], { ...env, DRILLSTER_KEY_FILE: keyFile });
+    const thumbprint = await calculateJwkThumbprint(await exportJWK(weak.publicKey), 'sha256');
+    expectFailedAt(
+      result,
+      'key file',
+      2,
+      'ERR_KEY_FILE_WEAK_KEY',
+      new RegExp(
+        `likely cause: the key is shorter than 2048 bits \\(JWK thumbprint ${thumbprint}\\)`,
+      ),
+    );
+    expect(result.stdout).toContain("delete its public key in Drillster's console");
+    expect(server.mock.stats).toMatchObject({ metadataRequests: 0, tokenRequests: 0 });
+    expectNothingSecret(result, [
+      weak.keyFile.privateKey,
+      ...pemBodyLines(weak.keyFile.privateKey),
+    ]);
+  });
+
   it('metadata down (exit 4) or naming another issuer (exit 2)', async () => {
     server.mock.injectFault({ endpoint: 'metadata', status: 503 });
     expectFailedAt(
@@ -164,6 +193,32 @@ describe('doctor', () => {
       'ERR_ISSUER_MISMATCH',
       /describes another issuer/,
     );
+  });
+
+  it('an issuer nothing listens on (exit 4) or metadata without a token_endpoint (exit 2)', async () => {
+    const issuer = `http://127.0.0.1:${await closedPort()}`;
+    const line = expectFailedAt(
+      await run(['doctor'], { ...env, DRILLSTER_ISSUER: issuer }),
+      'issuer metadata',
+      4,
+      'ERR_NETWORK',
+      /likely cause: the issuer cannot be reached/,
+    );
+    expect(line).toContain(`${issuer}/.well-known/oauth-authorization-server could not be reached`);
+
+    server.mock.injectFault({
+      endpoint: 'metadata',
+      body: JSON.stringify({ issuer: server.issuer }),
+    });
+    const noEndpoint = expectFailedAt(
+      await run(['doctor'], env),
+      'issuer metadata',
+      2,
+      'ERR_DISCOVERY',
+      /likely cause: the issuer URL does not lead to Drillster authorization server metadata/,
+    );
+    expect(noEndpoint).toContain('names no valid token_endpoint');
+    expect(server.mock.stats.tokenRequests).toBe(0);
   });
 
   it('a clock more than 30 s off fails (exit 2); a smaller skew passes and is named', async () => {
@@ -199,6 +254,24 @@ describe('doctor', () => {
     );
     expect(line).toContain('invalid_client');
     expectNothingSecret(result, [wrong]);
+  });
+
+  it('a token endpoint answering 503 or dropping connections, after the retries (exit 4)', async () => {
+    for (const outage of [{ status: 503 }, { dropConnection: true }]) {
+      server.mock.clearFaults();
+      server.mock.resetStats();
+      server.mock.injectFault({ ...outage, durationMs: 60_000 });
+      const line = expectFailedAt(
+        await run(['doctor'], env),
+        'token',
+        4,
+        'status' in outage ? 'ERR_TOKEN_ENDPOINT' : 'ERR_NETWORK',
+        /likely cause: the token endpoint is unreachable or unavailable for now/,
+      );
+      if ('status' in outage) expect(line).toContain('HTTP 503');
+      // The token step retries as `token` does: three attempts, none of them issued.
+      expect(server.mock.stats).toMatchObject({ tokenRequests: 3, tokensIssued: 0 });
+    }
   });
 
   it('invalid_grant after the key was deleted: names the key and its thumbprint (exit 3)', async () => {
@@ -278,6 +351,20 @@ describe('doctor', () => {
       'ERR_API_UNAVAILABLE',
       /API is unreachable or unavailable/,
     );
+  });
+
+  it('the API answering JSON that is not a user (exit 5)', async () => {
+    for (const body of ['{"users":[]}', '[{"id":"u1"}]', '{"id":42}']) {
+      server.mock.injectFault({ endpoint: 'api', body });
+      const line = expectFailedAt(
+        await run(['doctor'], env),
+        'API',
+        5,
+        'ERR_API_BAD_RESPONSE',
+        /likely cause: the API answered with something other than a user/,
+      );
+      expect(line).toContain('did not answer a user with an id');
+    }
   });
 
   it('an unknown --subject fails the last check (exit 3)', async () => {
