@@ -308,10 +308,12 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
   );
 
   // Real time in workerd (its clock cannot be shared with the mock): 8 s tokens, the token
-  // endpoint down for 40 % of that (3.2 s) from the moment the refresh starts (40–50 % of the
-  // life), with a 0.1 s margin: the refresh gets through with about 0.5 s to spare.
+  // endpoint down for 40 % of that (3.2 s) from the moment the refresh starts, at the worst
+  // moment (the Worker has Math.random() near 1: the refresh at its latest, 50 % of the life,
+  // every backoff its longest), with a 0.1 s margin: the refresh gets through with about 0.45 s
+  // to spare (0.075 × 8 s − 0.1 s, less a call's 20 ms pace).
   workerdOnly(
-    'a token endpoint outage of 40 % of the token lifetime from the refresh on fails no call',
+    'a token endpoint outage of 40 % of the token lifetime, from a refresh at its latest, fails no call',
     async () => {
       server.mock.setTokenLifetime(8);
       try {
@@ -322,8 +324,21 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
           calls: number;
           failures: unknown[];
           firstExpiresAt: number;
+          issuedAt: number;
+          refreshStartedAt: number;
+          refreshedAt: number;
         }>('outage', { run });
         expect(result.failures).toEqual([]);
+        // The outage began at about 50 % of the life: not before it (the spread's latest point,
+        // where random() near 1 puts the refresh), and within the first calls after it.
+        const lifetime = result.firstExpiresAt - result.issuedAt;
+        expect(lifetime).toBe(8000);
+        const began = (result.refreshStartedAt - result.issuedAt) / lifetime;
+        expect(began).toBeGreaterThanOrEqual(0.499);
+        expect(began).toBeLessThan(0.525);
+        // The refresh got through after the whole outage, before the token went stale.
+        expect(result.refreshedAt - result.refreshStartedAt).toBeGreaterThanOrEqual(3200);
+        expect(result.refreshedAt).toBeLessThan(result.firstExpiresAt - 100);
         const seen = echo.requests(run);
         expect(seen).toHaveLength(result.calls);
         expect(seen.every((r) => r.authorization?.startsWith('Bearer '))).toBe(true);
@@ -331,7 +346,12 @@ describe.each(RUNTIMES)('createDrillsterFetch in %s', (runtime) => {
         expect(new Set(seen.map((r) => r.authorization)).size).toBe(2);
         const { tokenRequests, tokensIssued } = server.mock.stats;
         expect(tokensIssued).toBe(2);
-        expect(tokenRequests - tokensIssued).toBeGreaterThan(3); // the outage refused several
+        // The outage refused several, each after the longest backoff: 8, 16, 32, 64 and 128 ms,
+        // then 200 ms (1/40 of the life), leave room for at most 20 attempts in 3.2 s (random
+        // backoffs, half as long on average, make near 30).
+        const refused = tokenRequests - tokensIssued;
+        expect(refused).toBeGreaterThan(3);
+        expect(refused).toBeLessThanOrEqual(20);
       } finally {
         server.mock.clearFaults();
         server.mock.setTokenLifetime(3600);
