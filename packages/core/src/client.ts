@@ -641,7 +641,7 @@ export class DrillsterAuth {
   }
 
   /**
-   * The shared store's key of `subject`'s token. No key id in it: a token belongs to the service
+   * The shared cache's key of `subject`'s token. No key id in it: a token belongs to the service
    * account, not to the key that signed its assertion, so tokens stay shared across a rotation.
    */
   #cacheKey(subject: string, endpoint = this.#tokenEndpointUrl): string {

@@ -29,7 +29,7 @@ afterEach(() => {
   fx.events.length = 0;
 });
 
-/** A store that fails every call, as a Redis that is down would. */
+/** A shared cache that fails every call, as a Redis that is down would. */
 const brokenCache: TokenCache = {
   get: () => Promise.reject(new Error('ECONNREFUSED')),
   set: () => Promise.reject(new Error('ECONNREFUSED')),
@@ -125,7 +125,7 @@ describe('a shared TokenCache', () => {
     ]);
   });
 
-  it('does not take a token from the store that is about to expire', async () => {
+  it('does not take a token from the shared cache that is about to expire', async () => {
     const cache = new MemoryTokenCache({ clock });
     const first = await fx.auth({ cache, clock }).getAccessToken();
     now = first.expiresAt - 20_000;
@@ -134,7 +134,7 @@ describe('a shared TokenCache', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
-  it('takes a token from the store until 30 s before its expiry, to the millisecond', async () => {
+  it('takes a token from the shared cache until 30 s before its expiry, to the millisecond', async () => {
     const cache = new MemoryTokenCache({ clock });
     const first = await fx.auth({ cache, clock, refresh: { windowSeconds: 0 } }).getAccessToken();
     now = first.expiresAt - 30_001;
@@ -155,13 +155,14 @@ describe('a shared TokenCache', () => {
     expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
     now += 57 * 60_000; // inside the refresh window
     await a.getAccessToken();
-    // Wait until a has stored its new token (it takes it into memory right after the store).
+    // Wait until a has stored its new token (it takes it into memory right after storing it).
     await vi.waitFor(
       async () => expect((await a.getAccessToken()).accessToken).not.toBe(original.accessToken),
       { timeout: 5000, interval: 10 },
     );
     expect(fx.server.mock.stats.tokensIssued).toBe(2);
-    // b still serves the original while its background refresh finds a's newer token in the store.
+    // b still serves the original while its background refresh finds a's newer token in the shared
+    // cache.
     expect((await b.getAccessToken()).accessToken).toBe(original.accessToken);
     await vi.waitFor(
       async () => expect((await b.getAccessToken()).accessToken).not.toBe(original.accessToken),
@@ -173,7 +174,7 @@ describe('a shared TokenCache', () => {
     expect(fromA.accessToken).not.toBe(original.accessToken);
   });
 
-  it('carries on without a store that fails, says so, and leaves it alone for 5 s', async () => {
+  it('carries on without a shared cache that fails, says so, and leaves it alone for 5 s', async () => {
     const events: DrillsterAuthEvent[] = [];
     const operations = () => events.flatMap((e) => (e.type === 'cache_error' ? [e.operation] : []));
     const auth = fx.auth({ cache: brokenCache, clock, onEvent: (e) => events.push(e) });
@@ -212,7 +213,7 @@ describe('a shared TokenCache', () => {
     expect(seen[1]?.minExpiresAt).toBe(first.expiresAt + 1);
   });
 
-  it('invalidate() removes the token from the store too', async () => {
+  it('invalidate() removes the token from the shared cache too', async () => {
     const cache = new MemoryTokenCache({ clock });
     const auth = fx.auth({ cache, clock });
     await auth.getAccessToken();
@@ -222,8 +223,8 @@ describe('a shared TokenCache', () => {
   });
 });
 
-describe('invalidate with a shared store', () => {
-  it('reaches the store when this client holds no slot for the subject', async () => {
+describe('invalidate with a shared cache', () => {
+  it('reaches the shared cache when this client holds no slot for the subject', async () => {
     const cache = new MemoryTokenCache({ clock });
     const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
     const first = await fx.auth({ cache, clock }).getAccessToken({ subject: user });
@@ -237,7 +238,7 @@ describe('invalidate with a shared store', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
-  it('reaches the store after the subject was evicted from memory', async () => {
+  it('reaches the shared cache after the subject was evicted from memory', async () => {
     const cache = new MemoryTokenCache({ clock });
     const [a, b] = [0, 1].map(
       () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
@@ -250,7 +251,7 @@ describe('invalidate with a shared store', () => {
     expect(again.accessToken).not.toBe(tokenA.accessToken);
   });
 
-  it('without accessToken, removes whatever the store holds', async () => {
+  it('without accessToken, removes whatever the shared cache holds', async () => {
     const cache = new MemoryTokenCache({ clock });
     await fx.auth({ cache, clock }).getAccessToken();
     await fx.auth({ cache, clock }).invalidate();
@@ -258,8 +259,11 @@ describe('invalidate with a shared store', () => {
   });
 });
 
-describe('tokens read from a shared store', () => {
-  /** A store that answers every key with `token`, as a tampered or misconfigured Redis would. */
+describe('tokens read from a shared cache', () => {
+  /**
+   * A shared cache that answers every key with `token`, as a tampered or misconfigured Redis
+   * would.
+   */
   const answering = (token: CachedToken): TokenCache => ({
     get: () => token,
     set: () => undefined,
@@ -333,7 +337,7 @@ describe('tokens read from a shared store', () => {
     const own = await one.getAccessToken();
     const forUser = await one.getAccessToken({ subject: user });
     expect(forUser.accessToken).not.toBe(own.accessToken);
-    // A second client of the same application finds both in the store.
+    // A second client of the same application finds both in the shared cache.
     const two = fx.auth({ cache, clock });
     expect((await two.getAccessToken()).accessToken).toBe(own.accessToken);
     expect((await two.getAccessToken({ subject: user })).accessToken).toBe(forUser.accessToken);

@@ -206,7 +206,7 @@ describe('minValidity', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
-  it('does not take a token from the shared store that expires too soon', async () => {
+  it('does not take a token from the shared cache that expires too soon', async () => {
     const cache = new MemoryTokenCache({ clock });
     const first = await client({ cache }).getAccessToken();
     now = first.expiresAt - 600_000;
@@ -224,7 +224,7 @@ describe('minValidity', () => {
     const b = client({ cache });
     const old = await b.getAccessToken(); // stored, and in b's memory
     now += 10 * 60_000;
-    const newer = await client({ cache }).getAccessToken({ forceRefresh: true }); // replaces it in the store
+    const newer = await client({ cache }).getAccessToken({ forceRefresh: true }); // replaces it in the cache
     now = old.expiresAt - 200_000; // old is in b's refresh window; newer has 800 s left
     expect(await b.getAccessToken()).toBe(old); // starts b's background refresh, which finds newer
     const lasting = await b.getAccessToken({ minValidity: 900 }); // joins it, and needs more

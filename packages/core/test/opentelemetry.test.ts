@@ -260,7 +260,7 @@ describe('createOpenTelemetryListener', () => {
     auth.close();
   });
 
-  it('records a token from the shared store as a cache_hit span and a store hit', async () => {
+  it('records a token from the shared cache as a cache_hit span and a shared hit', async () => {
     const cache: TokenCache = new MemoryTokenCache();
     const first = client({ cache });
     const second = client({ cache });
@@ -286,7 +286,7 @@ describe('createOpenTelemetryListener', () => {
     second.close();
   });
 
-  it('counts a failing shared store by operation', async () => {
+  it('counts a failing shared cache by operation', async () => {
     const broken: TokenCache = {
       get: () => Promise.reject(new Error('store down')),
       set: () => Promise.reject(new Error('store down')),

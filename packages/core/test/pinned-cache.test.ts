@@ -1,5 +1,5 @@
 // Pins the edges of the cached-token checks, AccessToken's own description, and the encrypted
-// store's option checks (the secret copied when it is given, its length limit, info). Found by
+// cache's option checks (the secret copied when it is given, its length limit, info). Found by
 // mutation testing (`pnpm mutation`).
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';

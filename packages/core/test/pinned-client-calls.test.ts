@@ -1,8 +1,8 @@
 // Pins what the client's behaviour tests pass through without deciding: the wording of the
 // refusals of getReplacementToken, getWidgetToken and minValidity; getWidgetToken's defaults;
-// invalidate without a store or with a failing one; close(); which requests a forced call joins;
-// the minValidity bookkeeping of joined and store-served requests, to the millisecond; when a
-// failure backs off; and an unexpected failure. Found by mutation testing (`pnpm mutation`).
+// invalidate without a shared cache or with a failing one; close(); which requests a forced call
+// joins; the minValidity bookkeeping of joined and cache-served requests, to the millisecond; when
+// a failure backs off; and an unexpected failure. Found by mutation testing (`pnpm mutation`).
 import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -50,7 +50,7 @@ async function failure(pending: Promise<unknown>): Promise<Error> {
   return error as Error;
 }
 
-/** A store that serves `token` under every key and counts its calls. */
+/** A shared cache that serves `token` under every key and counts its calls. */
 function serving(token: CachedToken | undefined, onGet?: () => void) {
   const calls = { get: 0, set: 0, delete: 0 };
   const cache: TokenCache = {
@@ -69,7 +69,10 @@ function serving(token: CachedToken | undefined, onGet?: () => void) {
   return { cache, calls };
 }
 
-/** A token of the service account's in a store, issued 50 minutes ago, expiring `leftMs` from now. */
+/**
+ * A token of the service account's in a shared cache, issued 50 minutes ago, expiring `leftMs`
+ * from now.
+ */
 function stored(leftMs: number): CachedToken {
   return {
     accessToken: 'from-the-store',
@@ -142,7 +145,7 @@ describe('getWidgetToken', () => {
 });
 
 describe('invalidate', () => {
-  it('without a store and without a token to compare: forgets the token in memory', async () => {
+  it('without a shared cache and without a token to compare: forgets the token in memory', async () => {
     const auth = fx.auth({ clock });
     const first = await auth.getAccessToken();
     await auth.invalidate();
@@ -151,14 +154,14 @@ describe('invalidate', () => {
     expect(requests()).toBe(2);
   });
 
-  it('with a token to compare and an empty store: deletes nothing', async () => {
+  it('with a token to compare and an empty shared cache: deletes nothing', async () => {
     const { cache, calls } = serving(undefined);
     const auth = fx.auth({ clock, cache, tokenEndpoint: fx.server.tokenEndpoint });
     await expect(auth.invalidate(undefined, { accessToken: 'revoked' })).resolves.toBeUndefined();
     expect(calls).toEqual({ get: 1, set: 0, delete: 0 });
   });
 
-  it('reports a failing store by operation, and does not throw', async () => {
+  it('reports a failing shared cache by operation, and does not throw', async () => {
     const broken = new Error('store down');
     const cache: TokenCache = {
       get: () => {
@@ -241,7 +244,7 @@ describe('minValidity', () => {
     expect(token.expiresAt).toBe(now + 3_600_000);
   });
 
-  it('a store token with exactly minValidity left when the fetch began is served, though the clock moved on', async () => {
+  it('a token from the shared cache with exactly minValidity left when the fetch began is served, though the clock moved on', async () => {
     const token = stored(600_000);
     const { cache } = serving(token, () => {
       now += 1;
@@ -251,7 +254,7 @@ describe('minValidity', () => {
     expect(requests()).toBe(0);
   });
 
-  it('joining a request made for less: its store token is served when it has exactly minValidity left', async () => {
+  it('joining a request made for less: its token from the shared cache is served when it has exactly minValidity left', async () => {
     const token = stored(600_000);
     const { cache } = serving(token);
     const auth = fx.auth({ clock, cache });
@@ -264,7 +267,7 @@ describe('minValidity', () => {
     expect(requests()).toBe(0);
   });
 
-  it('joining a request made for less: a store token too short is replaced by a forced mint, which may live exactly minValidity', async () => {
+  it('joining a request made for less: a too-short token from the shared cache is replaced by a forced mint, which may live exactly minValidity', async () => {
     fx.server.mock.setTokenLifetime(600);
     const { cache, calls } = serving(stored(100_000));
     const auth = fx.auth({ clock, cache });
@@ -274,7 +277,7 @@ describe('minValidity', () => {
     ]);
     expect(any.accessToken).toBe('from-the-store');
     expect(lasting.expiresAt).toBe(now + 600_000);
-    // Forced: straight to the token endpoint, the store only written.
+    // Forced: straight to the token endpoint, the shared cache only written.
     expect(calls).toEqual({ get: 1, set: 1, delete: 0 });
     expect(requests()).toBe(1);
   });
@@ -296,12 +299,12 @@ describe('minValidity', () => {
   });
 
   // Joining a request that minted: its token is the newest, so a caller wanting longer is refused
-  // at once, whether the token came without a store, past a failing one, or through a store's
-  // singleFlight that called our mint (the token it hands back is ours: counted as minted).
+  // at once, whether the token came without a shared cache, past a failing one, or through a
+  // cache's singleFlight that called our mint (the token it hands back is ours: counted as minted).
   it.each([
-    { name: 'without a store', cache: undefined, cacheErrors: 0 },
+    { name: 'without a shared cache', cache: undefined, cacheErrors: 0 },
     {
-      name: 'because the store failed',
+      name: 'because the shared cache failed',
       cache: {
         get: () => {
           throw new Error('store down');
@@ -312,7 +315,7 @@ describe('minValidity', () => {
       cacheErrors: 1,
     },
     {
-      name: "through a store's singleFlight",
+      name: "through a shared cache's singleFlight",
       cache: {
         get: () => undefined,
         set: () => {},
@@ -340,7 +343,7 @@ describe('minValidity', () => {
     },
   );
 
-  it('joining a forced request that minted through a store: likewise', async () => {
+  it('joining a forced request that minted through a shared cache: likewise', async () => {
     fx.server.mock.setTokenLifetime(300);
     const { cache } = serving(undefined);
     const auth = fx.auth({ clock, cache });

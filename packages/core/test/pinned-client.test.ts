@@ -150,7 +150,7 @@ describe('a signal that does not fire', () => {
   });
 });
 
-describe('invalidate with a store', () => {
+describe('invalidate with a shared cache', () => {
   it('touches nothing when the token endpoint cannot be discovered', async () => {
     const calls: string[] = [];
     const cache: TokenCache = {

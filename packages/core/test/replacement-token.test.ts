@@ -23,8 +23,11 @@ afterEach(() => {
   fx.server.mock.resetStats();
 });
 
-/** An eventually consistent store: a delete does not reach it, so it keeps handing back what it held. */
-function staleStore(): TokenCache & { entries: Map<string, CachedToken> } {
+/**
+ * An eventually consistent shared cache: a delete does not reach it, so it keeps handing back
+ * what it held.
+ */
+function staleCache(): TokenCache & { entries: Map<string, CachedToken> } {
   const entries = new Map<string, CachedToken>();
   return {
     entries,
@@ -65,23 +68,23 @@ describe('getReplacementToken', () => {
     expect(await auth.getAccessToken()).toBe(own);
   });
 
-  it('a store that hands back the rejected token: a new one is minted, never the rejected one', async () => {
-    const store = staleStore();
-    const auth = fx.auth({ cache: store });
+  it('a shared cache that hands back the rejected token: a new one is minted, never the rejected one', async () => {
+    const cache = staleCache();
+    const auth = fx.auth({ cache });
     const rejected = await auth.getAccessToken();
-    expect(store.entries.size).toBe(1);
+    expect(cache.entries.size).toBe(1);
     const fresh = await auth.getReplacementToken(rejected.accessToken);
     expect(fresh.accessToken).not.toBe(rejected.accessToken);
     expect(fx.server.mock.stats.tokenRequests).toBe(2);
   });
 
-  it('a shared store that works: the entry is deleted only while it holds the rejected token', async () => {
-    const store = new MemoryTokenCache();
-    const first = fx.auth({ cache: store });
-    const second = fx.auth({ cache: store });
+  it('a shared cache that works: the entry is deleted only while it holds the rejected token', async () => {
+    const cache = new MemoryTokenCache();
+    const first = fx.auth({ cache });
+    const second = fx.auth({ cache });
     const rejected = await first.getAccessToken();
     const fresh = await first.getReplacementToken(rejected.accessToken);
-    // The other process's 401 with the same token finds the new token in the store: no mint.
+    // The other process's 401 with the same token finds the new token in the shared cache: no mint.
     expect((await second.getReplacementToken(rejected.accessToken)).accessToken).toBe(
       fresh.accessToken,
     );

@@ -1,5 +1,5 @@
-// Pins how the client uses a shared store's singleFlight (whose failure counts as the store's,
-// whose answer is checked like any store entry) and the exact limit on a stored token's issue
+// Pins how the client uses a shared cache's singleFlight (whose failure counts as the cache's,
+// whose answer is checked like any cache entry) and the exact limit on a stored token's issue
 // time. Found by mutation testing (`pnpm mutation`).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CachedToken, TokenCache } from '../src/index.js';
@@ -25,7 +25,7 @@ afterEach(() => {
 
 const cacheErrors = () => fx.events.filter((e) => e.type === 'cache_error');
 
-/** A store that holds nothing and answers singleFlight with `flight`. */
+/** A shared cache that holds nothing and answers singleFlight with `flight`. */
 function flying(flight: TokenCache['singleFlight']): TokenCache {
   return {
     get: () => undefined,
@@ -36,7 +36,7 @@ function flying(flight: TokenCache['singleFlight']): TokenCache {
 }
 
 describe('singleFlight', () => {
-  it('that fails after our mint: our token, and no store error', async () => {
+  it('that fails after our mint: our token, and no cache error', async () => {
     const token = await fx
       .auth({
         clock,
@@ -51,7 +51,7 @@ describe('singleFlight', () => {
     expect(cacheErrors()).toEqual([]);
   });
 
-  it('that fails before minting: a store error, then one mint of our own', async () => {
+  it('that fails before minting: a cache error, then one mint of our own', async () => {
     const token = await fx
       .auth({
         clock,
@@ -113,7 +113,7 @@ describe('a stored token’s issue time', () => {
   });
 });
 
-describe('a store that failed', () => {
+describe('a shared cache that failed', () => {
   it('is left alone while paused: no singleFlight, no set, the token minted directly', async () => {
     const calls: string[] = [];
     const cache: TokenCache = {
