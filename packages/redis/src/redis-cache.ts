@@ -6,6 +6,7 @@ import {
   MAX_TIMER_DELAY,
   NetworkError,
   numberOption,
+  parseCachedToken,
   readCachedToken,
   type SingleFlightOptions,
   serializeCachedToken,
@@ -117,8 +118,8 @@ export class RedisTokenCache implements TokenCache {
     const value = await this.#get(entryKey);
     let observed = this.#observed.get(entryKey);
     if (observed === undefined || observed.value !== value) {
-      // No time to check against yet: the expiry is checked below, on every read.
-      observed = { value, token: readCachedToken(value, Number.NEGATIVE_INFINITY) };
+      // Parsed once per value seen; the expiry is checked below, on every read.
+      observed = { value, token: parseCachedToken(value) };
       if (this.#observed.size >= MAX_REMEMBERED) this.#observed.clear();
       this.#observed.set(entryKey, observed);
     }
