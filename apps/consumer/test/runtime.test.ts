@@ -65,6 +65,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
       node: version.includes('.') ? `v${version}` : expect.stringMatching(`^v${version}\\.`),
       oneMockClass: true,
       oneCacheClass: true,
+      oneSigner: true,
       core: { tokenType: 'Bearer', cached: true, tokenRequests: 1 },
       abort: 'ERR_ABORTED',
       axios: { status: 200, serviceAccount: true },
@@ -82,6 +83,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
         '@drillster-auth/axios',
         '@drillster-auth/cli',
         '@drillster-auth/core',
+        '@drillster-auth/core/assertion',
         '@drillster-auth/core/cache',
         '@drillster-auth/edge',
         '@drillster-auth/nest',
@@ -94,6 +96,7 @@ describe.concurrent.each(versions)('Node %s', (version) => {
       oneMockClass: true,
       oneKeyFileErrorClass: true,
       oneCacheClass: true,
+      oneSigner: true,
       token: { tokenType: 'Bearer', minted: true },
       rejected: 'ERR_TOKEN_ENDPOINT',
     });

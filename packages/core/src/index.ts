@@ -1,4 +1,5 @@
 export { AccessToken, authorizationHeader } from './access-token.js';
+// Also `@drillster-auth/core/assertion`, the signer on its own; kept here too.
 export {
   type AssertionParams,
   DEFAULT_ASSERTION_LIFETIME,
