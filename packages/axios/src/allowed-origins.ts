@@ -1,4 +1,4 @@
-import { ConfigurationError, DRILLSTER_API_BASE_URL, originOf } from '@drillster-auth/core';
+import { DRILLSTER_API_BASE_URL, originOf, parseAllowedOrigins } from '@drillster-auth/core';
 import type { AxiosInstance } from 'axios';
 import { browserBase } from './request-origin.js';
 
@@ -9,7 +9,8 @@ const DRILLSTER_API_ORIGIN = originOf(DRILLSTER_API_BASE_URL);
 export type OriginPolicy = (origin: string) => boolean;
 
 /**
- * `allowedOrigins` when given; otherwise the origin of `instance.defaults.baseURL`, read on each
+ * `allowedOrigins` when given, read by core's `parseAllowedOrigins` (absolute http(s) URLs only,
+ * the edge adapter's rules); otherwise the origin of `instance.defaults.baseURL`, read on each
  * request so a `baseURL` set after attaching counts, or Drillster's API without one. A `baseURL`
  * that does not resolve allows nothing: failing closed keeps tokens home.
  */
@@ -18,7 +19,7 @@ export function createOriginPolicy(
   allowedOrigins: readonly string[] | undefined,
 ): OriginPolicy {
   if (allowedOrigins !== undefined) {
-    const allowed = new Set(allowedOrigins.map(normalizeOrigin));
+    const allowed = parseAllowedOrigins(allowedOrigins);
     return (origin) => allowed.has(origin);
   }
   let lastBaseURL: unknown;
@@ -31,15 +32,4 @@ export function createOriginPolicy(
     }
     return origin === lastOrigin;
   };
-}
-
-function normalizeOrigin(value: string): string {
-  const origin = typeof value === 'string' ? originOf(value) : undefined;
-  if (origin === undefined) {
-    throw new ConfigurationError(
-      'ERR_INVALID_OPTIONS',
-      `allowedOrigins must hold absolute http(s) URLs; got ${JSON.stringify(String(value))}`,
-    );
-  }
-  return origin;
 }

@@ -10,8 +10,9 @@ import type { DrillsterAxiosOptions } from './options.js';
  * of those requests show the header as `Bearer [redacted]`.
  *
  * @returns A function that removes both interceptors again.
- * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL
- * or `subject` is given but not a non-empty string.
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `allowedOrigins` is not an array of
+ * absolute http(s) URLs (a bad entry is named by its index) or `subject` is given but not a
+ * non-empty string.
  *
  * @example
  * ```ts

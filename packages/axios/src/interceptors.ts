@@ -56,8 +56,9 @@ interface SentToken {
  * Tokens come from `auth`, so every instance sharing one `auth` shares its cache and its single
  * token request: after a rejected token, concurrent 401s cause one token request in all.
  *
- * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when an `allowedOrigins` entry is not a URL
- * or `subject` is given but not a non-empty string.
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` when `allowedOrigins` is not an array of
+ * absolute http(s) URLs (a bad entry is named by its index) or `subject` is given but not a
+ * non-empty string.
  */
 export function createDrillsterInterceptors(
   instance: AxiosInstance,

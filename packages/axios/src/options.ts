@@ -24,9 +24,11 @@ export interface DrillsterAxiosOptions {
    */
   subject?: string;
   /**
-   * Origins (`https://host[:port]`) that may receive Drillster tokens; requests to any other
-   * origin go out untouched and never cause a token request. Replaces the default, which is the
-   * origin of the instance's `baseURL`, or Drillster's (core's `DRILLSTER_API_BASE_URL`) when it has none.
+   * Origins (`https://host[:port]`) that may receive Drillster tokens, as absolute `http:` or
+   * `https:` URLs (reduced to their origin; read by core's `parseAllowedOrigins`, as edge reads
+   * its list); requests to any other origin go out untouched and never cause a token request.
+   * Replaces the default, which is the origin of the instance's `baseURL`, or Drillster's (core's
+   * `DRILLSTER_API_BASE_URL`) when it has none.
    */
   allowedOrigins?: readonly string[];
 }

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { type DrillsterAuth, DrillsterAuthError } from '@drillster-auth/core';
+import { ConfigurationError, type DrillsterAuth, DrillsterAuthError } from '@drillster-auth/core';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attachDrillsterAuth, createDrillsterInterceptors } from '../src/index.js';
@@ -233,6 +233,52 @@ describe('attachDrillsterAuth', () => {
       expect(() =>
         attachDrillsterAuth(api, auth, { allowedOrigins: ['www.drillster.com'] }),
       ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }));
+    });
+
+    // The same entries and messages as edge's node.test.ts: both read the list with core's
+    // parseAllowedOrigins. Axios used to take any URL with an origin (ftp:, ws:, blob:https:).
+    it.each([
+      ['ftp://files.example.com', 'allowedOrigins[1] must be an http(s) URL; got ftp:'],
+      ['ws://www.drillster.com', 'allowedOrigins[1] must be an http(s) URL; got ws:'],
+      [
+        'blob:https://www.drillster.com/5c9a1f3e-0d7b-4d43-9a55-0f5f1d0c1a2b',
+        'allowedOrigins[1] must be an http(s) URL; got blob:',
+      ],
+      ['ftp://user:s3cret@files.example.com', 'allowedOrigins[1] must be an http(s) URL; got ftp:'],
+      ['https://user:s3cret@', 'allowedOrigins[1] must be an absolute http(s) URL'],
+      ['www.drillster.com', 'allowedOrigins[1] must be an absolute http(s) URL'],
+    ])(
+      'refuses the allowedOrigins entry %j with ConfigurationError naming its index',
+      (entry, message) => {
+        const error = (() => {
+          try {
+            createDrillsterInterceptors(api, auth, {
+              allowedOrigins: ['https://www.drillster.com', entry],
+            });
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(error).toBeInstanceOf(ConfigurationError);
+        expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS', message });
+      },
+    );
+
+    it('takes plain http origins for any host, as edge does', () => {
+      expect(() =>
+        createDrillsterInterceptors(api, auth, { allowedOrigins: ['http://api.example.com'] }),
+      ).not.toThrow();
+    });
+
+    it('refuses allowedOrigins that is not an array with ConfigurationError', () => {
+      const allowedOrigins = 'https://www.drillster.com' as unknown as string[];
+      expect(() => attachDrillsterAuth(api, auth, { allowedOrigins })).toThrow(
+        expect.objectContaining({
+          name: 'ConfigurationError',
+          code: 'ERR_INVALID_OPTIONS',
+          message: 'allowedOrigins must be an array of URLs',
+        }),
+      );
     });
   });
 

@@ -60,7 +60,7 @@ export { REDACTED, secretForms } from './redact.js';
 export type { DrillsterRequestOptions } from './request-options.js';
 export type { RetryOptions } from './retry.js';
 export { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME } from './token-endpoint.js';
-export { DRILLSTER_API_BASE_URL, DRILLSTER_ISSUER, originOf } from './urls.js';
+export { DRILLSTER_API_BASE_URL, DRILLSTER_ISSUER, originOf, parseAllowedOrigins } from './urls.js';
 export {
   MAX_TIMER_DELAY,
   type NumberOptionRule,

@@ -3,9 +3,10 @@ import {
   type DrillsterAuth,
   type DrillsterRequestOptions,
   originOf,
+  parseAllowedOrigins,
   textOption,
 } from '@drillster-auth/core';
-import { type AuthSource, parseOrigins, resolveAuth } from './options.js';
+import { type AuthSource, DEFAULT_ALLOWED_ORIGINS, resolveAuth } from './options.js';
 
 /** `RequestInit` plus core's per-request `DrillsterRequestOptions`. */
 export interface DrillsterRequestInit extends RequestInit {
@@ -25,8 +26,9 @@ export interface DrillsterFetchOptions {
   /** The client that supplies tokens, or the options to create one with. */
   auth: AuthSource;
   /**
-   * Origins (`https://host[:port]`; URLs are reduced to their origin) that get a token.
-   * Requests elsewhere pass through untouched and never cause a token request.
+   * Origins (`https://host[:port]`; URLs are reduced to their origin) that get a token: absolute
+   * `http:` or `https:` URLs only, read by core's `parseAllowedOrigins` (as the axios adapter
+   * does). Requests elsewhere pass through untouched and never cause a token request.
    * Default `['https://www.drillster.com']` ({@link DEFAULT_ALLOWED_ORIGINS}).
    */
   allowedOrigins?: string[];
@@ -53,14 +55,15 @@ export interface DrillsterFetchOptions {
  * otherwise cannot steer the token). Input that makes no `Request` here (a relative URL outside a
  * browser) is passed on untouched, without a token.
  *
- * @throws {ConfigurationError} for invalid options. The returned function rejects with the
+ * @throws {ConfigurationError} `ERR_INVALID_OPTIONS` for invalid options (an `allowedOrigins`
+ * entry is named by its index, never quoted). The returned function rejects with the
  * client's `DrillsterAuthError` when no token can be had (after a 401, `TokenResponseError`
  * `ERR_INVALID_TOKEN_RESPONSE` when the token endpoint issues the rejected token again), and with
  * the underlying `fetch`'s errors otherwise.
  */
 export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterFetch {
   const auth = resolveAuth(options.auth);
-  const origins = parseOrigins(options.allowedOrigins);
+  const origins = parseAllowedOrigins(options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS);
   const defaultSubject =
     options.subject === undefined ? undefined : textOption(options.subject, 'subject');
   const send: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

@@ -26,31 +26,3 @@ export function resolveAuth(source: AuthSource): DrillsterAuth {
   }
   return createDrillsterAuth(source as DrillsterAuthOptions);
 }
-
-/** The set of origins (`scheme://host[:port]`) given as URLs or origins. */
-export function parseOrigins(origins: readonly string[] | undefined): ReadonlySet<string> {
-  const list = origins ?? DEFAULT_ALLOWED_ORIGINS;
-  if (!Array.isArray(list)) {
-    throw new ConfigurationError('ERR_INVALID_OPTIONS', 'allowedOrigins must be an array of URLs');
-  }
-  const set = new Set<string>();
-  for (const origin of list) {
-    let url: URL;
-    try {
-      url = new URL(String(origin));
-    } catch {
-      throw new ConfigurationError(
-        'ERR_INVALID_OPTIONS',
-        `allowedOrigins entries must be absolute URLs; got ${JSON.stringify(String(origin))}`,
-      );
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigurationError(
-        'ERR_INVALID_OPTIONS',
-        `allowedOrigins entries must be http(s) URLs; got ${url.protocol}`,
-      );
-    }
-    set.add(url.origin);
-  }
-  return set;
-}

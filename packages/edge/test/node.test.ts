@@ -2,7 +2,7 @@
  * The same package in Node, for what needs no other runtime: option validation, pass-through
  * rules, errors, memoization. The runtime behaviour is in edge.test.ts.
  */
-import { createDrillsterAuth, TokenEndpointError } from '@drillster-auth/core';
+import { ConfigurationError, createDrillsterAuth, TokenEndpointError } from '@drillster-auth/core';
 import {
   createDrillsterFetch,
   createKvTokenCache,
@@ -57,6 +57,42 @@ describe('createDrillsterFetch options', () => {
     expect(() => createDrillsterFetch({ auth: authOptions(), ...options })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
     );
+  });
+
+  // The same entries and messages as axios' attach.test.ts: both read the list with core's
+  // parseAllowedOrigins.
+  test.each([
+    ['ftp://files.example.com', 'allowedOrigins[1] must be an http(s) URL; got ftp:'],
+    ['ws://www.drillster.com', 'allowedOrigins[1] must be an http(s) URL; got ws:'],
+    [
+      'blob:https://www.drillster.com/5c9a1f3e-0d7b-4d43-9a55-0f5f1d0c1a2b',
+      'allowedOrigins[1] must be an http(s) URL; got blob:',
+    ],
+    ['ftp://user:s3cret@files.example.com', 'allowedOrigins[1] must be an http(s) URL; got ftp:'],
+    ['https://user:s3cret@', 'allowedOrigins[1] must be an absolute http(s) URL'],
+    ['www.drillster.com', 'allowedOrigins[1] must be an absolute http(s) URL'],
+  ])(
+    'refuses the allowedOrigins entry %j with ConfigurationError naming its index',
+    (entry, message) => {
+      const error = (() => {
+        try {
+          createDrillsterFetch({
+            auth: authOptions(),
+            allowedOrigins: ['https://www.drillster.com', entry],
+          });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS', message });
+    },
+  );
+
+  test('takes plain http origins for any host, as axios does', () => {
+    expect(() =>
+      createDrillsterFetch({ auth: authOptions(), allowedOrigins: ['http://api.example.com'] }),
+    ).not.toThrow();
   });
 
   test('rejects a missing auth with ERR_INVALID_OPTIONS', () => {
