@@ -61,11 +61,14 @@ async function cacheThenRevokeToken(): Promise<string> {
 describe('attachDrillsterAuth', () => {
   it('adds a bearer token the protected resource accepts', async () => {
     const response = await api.get('user');
-    expect(response.data).toMatchObject({ id: fixture.serviceAccountId, serviceAccount: true });
+    expect(response.data).toMatchObject({
+      id: fixture.account.serviceAccountId,
+      serviceAccount: true,
+    });
     const token = bearer(gateway.requests[0]?.authorization);
     expect(gateway.requests[0]?.authorization).toMatch(/^Bearer \S+$/);
     expect(await fixture.server.mock.verifyAccessToken(token!)).toMatchObject({
-      subject: fixture.serviceAccountId,
+      subject: fixture.account.serviceAccountId,
     });
     expect(stats().tokenRequests).toBe(1);
   });
@@ -106,29 +109,29 @@ describe('attachDrillsterAuth', () => {
   });
 
   it('gets a token for the subject named in the request config', async () => {
-    const { userId, email } = fixture.user;
+    const { userId, email } = fixture.managedUser;
     const asUser = await api.get('user', { drillster: { subject: userId } });
     const asEmail = await api.get('user', { drillster: { subject: email } });
     const asAccount = await api.get('user');
     expect(asUser.data).toMatchObject({ id: userId, serviceAccount: false });
     expect(asEmail.data).toMatchObject({ id: userId, email });
-    expect(asAccount.data).toMatchObject({ id: fixture.serviceAccountId });
+    expect(asAccount.data).toMatchObject({ id: fixture.account.serviceAccountId });
     expect(stats().tokenRequestsBySubject).toEqual({
       [userId]: 1,
       [email]: 1,
-      [fixture.serviceAccountId]: 1,
+      [fixture.account.serviceAccountId]: 1,
     });
   });
 
   it('uses the subject option as the default subject', async () => {
     detach();
-    detach = attachDrillsterAuth(api, auth, { subject: fixture.user.userId });
+    detach = attachDrillsterAuth(api, auth, { subject: fixture.managedUser.userId });
     const asUser = await api.get('user');
     const asAccount = await api.get('user', {
-      drillster: { subject: fixture.serviceAccountId },
+      drillster: { subject: fixture.account.serviceAccountId },
     });
-    expect(asUser.data).toMatchObject({ id: fixture.user.userId });
-    expect(asAccount.data).toMatchObject({ id: fixture.serviceAccountId });
+    expect(asUser.data).toMatchObject({ id: fixture.managedUser.userId });
+    expect(asAccount.data).toMatchObject({ id: fixture.account.serviceAccountId });
   });
 
   it('sends a request with drillster.skip without a token', async () => {
@@ -286,7 +289,7 @@ describe('attachDrillsterAuth', () => {
     it('forgets the rejected token and retries once with a new one', async () => {
       const old = await cacheThenRevokeToken();
       const response = await api.get('user');
-      expect(response.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(response.data).toMatchObject({ id: fixture.account.serviceAccountId });
       expect(gateway.requests.map((r) => bearer(r.authorization))).toEqual([
         old,
         expect.not.stringMatching(old),
@@ -298,7 +301,7 @@ describe('attachDrillsterAuth', () => {
     });
 
     it('retries with a token for the same subject', async () => {
-      const { userId } = fixture.user;
+      const { userId } = fixture.managedUser;
       const old = await auth.getAccessToken({ subject: userId });
       gateway.revoked.add(old.accessToken);
       fixture.server.mock.resetStats();
@@ -439,7 +442,7 @@ describe('createDrillsterInterceptors', () => {
     const response = api.interceptors.response.use(undefined, onResponseError);
     try {
       const answer = await api.get('user');
-      expect(answer.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(answer.data).toMatchObject({ id: fixture.account.serviceAccountId });
       expect(bearer(gateway.requests[0]?.authorization)).toBe(old);
       expect(gateway.requests).toHaveLength(2);
     } finally {

@@ -80,7 +80,7 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
       gateway.revoked.add(old);
       fixture.server.mock.resetStats();
       const response = await api.get('user', { adapter, ...extra });
-      expect(response.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(response.data).toMatchObject({ id: fixture.account.serviceAccountId });
       expect(gateway.requests.map((r) => bearer(r.authorization))).toEqual([
         old,
         expect.not.stringMatching(old),
@@ -94,7 +94,7 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
       const response = await api.get('user', { adapter });
       const { accessToken } = await auth.getAccessToken();
       expect(bearer(gateway.requests[0]?.authorization)).toBe(accessToken);
-      expect(response.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(response.data).toMatchObject({ id: fixture.account.serviceAccountId });
       expect(response.config.headers.Authorization).toBe('Bearer [redacted]');
       expect(JSON.stringify(response.config)).not.toContain(accessToken);
       expect(inspect(response)).not.toContain(accessToken);
@@ -123,7 +123,7 @@ describe.each(ADAPTERS)('with the %s adapter', (adapter) => {
         .request(isAxiosError(notFound) ? notFound.config! : {})
         .catch((e: unknown) => e);
       const { accessToken } = await auth.getAccessToken();
-      expect(again.data).toMatchObject({ id: fixture.serviceAccountId });
+      expect(again.data).toMatchObject({ id: fixture.account.serviceAccountId });
       expect(isAxiosError(retried) && retried.response?.status).toBe(404);
       expect(gateway.requests.map((r) => bearer(r.authorization))).toEqual(
         Array(4).fill(accessToken),
@@ -161,7 +161,7 @@ describe('subjects (item 11)', () => {
 
   it('does not replace a null request subject with the default subject', async () => {
     detach();
-    detach = attachDrillsterAuth(api, auth, { subject: fixture.user.userId });
+    detach = attachDrillsterAuth(api, auth, { subject: fixture.managedUser.userId });
     const error = await api
       .get('user', { drillster: { subject: null as unknown as string } })
       .catch((e: unknown) => e);
@@ -177,6 +177,6 @@ describe('subjects (item 11)', () => {
 
   it('treats an undefined subject as the service account', async () => {
     const response = await api.get('user', { drillster: { subject: undefined } });
-    expect(response.data).toMatchObject({ id: fixture.serviceAccountId });
+    expect(response.data).toMatchObject({ id: fixture.account.serviceAccountId });
   });
 });

@@ -1,12 +1,24 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDrillsterAuth, type DrillsterAuthOptions } from '@drillster-auth/core';
-import { type RunningMockDrillster, startMockDrillster } from '@drillster-auth/testing/node';
+import {
+  type MockClient,
+  type MockManagedUser,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
 
+/**
+ * The fixture every package's tests share in name and shape: the mock Drillster (`server`) and
+ * what its `provision()` made (`account`, `client`, `managedUser`), and `auth()` for a client of
+ * the account.
+ */
 export interface Fixture {
   server: RunningMockDrillster;
-  serviceAccountId: string;
-  user: { userId: string; email: string };
+  account: MockServiceAccount;
+  client: MockClient;
+  managedUser: MockManagedUser;
   /** A core client for the mock's service account. */
   auth(overrides?: Partial<DrillsterAuthOptions>): ReturnType<typeof createDrillsterAuth>;
 }
@@ -14,11 +26,12 @@ export interface Fixture {
 /** The mock Drillster server with one service account, one client and one managed user. */
 export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const { account, managedUser, authOptions } = await server.provision();
+  const { account, client, managedUser, authOptions } = await server.provision();
   return {
     server,
-    serviceAccountId: account.serviceAccountId,
-    user: managedUser,
+    account,
+    client,
+    managedUser,
     auth: (overrides) => createDrillsterAuth({ ...authOptions, ...overrides }),
   };
 }

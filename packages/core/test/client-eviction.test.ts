@@ -24,7 +24,7 @@ afterEach(() => {
 function addUsers(count: number): string[] {
   return Array.from(
     { length: count },
-    () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+    () => fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId,
   );
 }
 
@@ -68,7 +68,7 @@ describe('a full per-subject cache', () => {
     try {
       const [a, b, c] = Array.from(
         { length: 3 },
-        () => server.server.mock.addManagedUser(server.keyFile.serviceAccountId).userId,
+        () => server.server.mock.addManagedUser(server.account.serviceAccountId).userId,
       ) as [string, string, string];
       const auth = server.auth({ clock, maxSubjects: 2 });
       server.server.mock.setTokenLifetime(60);

@@ -168,7 +168,7 @@ describe('a failing background refresh', () => {
   });
 
   it('backs off after invalid_grant too, and its events carry no secret', async () => {
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.serviceAccountId);
     const auth = client({});
     const first = await auth.getAccessToken({ subject: user.userId });
     fx.server.mock.resetStats();
@@ -186,8 +186,8 @@ describe('a failing background refresh', () => {
     await settle();
     expect(backgroundAttempts()).toBe(1);
     expectNoLeaks(fx.events, {
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
       accessToken: first.accessToken,
     });
   });
@@ -264,7 +264,7 @@ describe('the refresh moment', () => {
   it('spreads subjects: the refreshes of many subjects whose tokens were issued together do not arrive together', async () => {
     const subjects = Array.from(
       { length: 20 },
-      () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+      () => fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId,
     );
     const auth = client({});
     const firsts = await Promise.all(subjects.map((subject) => auth.getAccessToken({ subject })));

@@ -144,8 +144,8 @@ describe('cancellation', () => {
     expect(error).toMatchObject({ code: 'ERR_ABORTED' });
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
     expectNoLeaks([error, fx.events], {
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
     });
   });
 });

@@ -31,7 +31,7 @@ describe('getAccessToken', () => {
     const token = await auth.getAccessToken();
     expect(token).toBeInstanceOf(AccessToken);
     expect(token.tokenType).toBe('Bearer');
-    expect(token.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(token.subject).toBe(fx.account.serviceAccountId);
     expect(await auth.getTokenEndpoint()).toBe(fx.server.tokenEndpoint);
     expect(await callApi(fx.server, await auth.getAuthorizationHeader())).toBe(200);
     expect(fx.server.mock.stats.tokensIssued).toBe(1);
@@ -85,7 +85,7 @@ describe('getAccessToken', () => {
   });
 
   it('gets separate tokens for managed users, by id and by email', async () => {
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.serviceAccountId);
     const auth = fx.auth();
     const [own, byId, byEmail] = await Promise.all([
       auth.getAccessToken(),
@@ -96,7 +96,7 @@ describe('getAccessToken', () => {
     expect(byEmail.subject).toBe(user.email);
     expect(new Set([own.accessToken, byId.accessToken, byEmail.accessToken]).size).toBe(3);
     expect(fx.server.mock.stats.tokenRequestsBySubject).toMatchObject({
-      [fx.keyFile.serviceAccountId]: 1,
+      [fx.account.serviceAccountId]: 1,
       [user.userId]: 1,
       [user.email]: 1,
     });
@@ -146,7 +146,7 @@ describe('getAccessToken', () => {
     const [, payload] = assertion.split('.');
     const claims = JSON.parse(atob(payload!.replaceAll('-', '+').replaceAll('_', '/')));
     expect(claims.aud).toBe(fx.server.tokenEndpoint);
-    expect(claims.iss).toBe(fx.keyFile.serviceAccountId);
+    expect(claims.iss).toBe(fx.account.serviceAccountId);
   });
 });
 
@@ -285,8 +285,8 @@ describe('clock skew', () => {
 
   it('does not loop when the skew correction does not help', async () => {
     const auth = fx.auth({
-      clientSecret: fx.clientSecret,
-      key: fx.keyFile,
+      clientSecret: fx.client.clientSecret,
+      key: fx.account.keyFile,
       clock: () => Date.now() - 7200_000,
     });
     const error = await auth.getAccessToken({ subject: 'nobody-we-manage' }).catch((e) => e);
@@ -307,7 +307,7 @@ describe('refresh window', () => {
       const refreshAt = auth.nextRefreshAt()!;
       expect(refreshAt).toBeGreaterThan(now);
       expect(refreshAt).toBeLessThan(first.expiresAt);
-      expect(auth.nextRefreshAt(server.keyFile.serviceAccountId)).toBe(refreshAt);
+      expect(auth.nextRefreshAt(server.account.serviceAccountId)).toBe(refreshAt);
       expect(() => auth.nextRefreshAt('')).toThrow(ConfigurationError);
 
       now = refreshAt - 1;
@@ -497,7 +497,12 @@ describe('configuration', () => {
     ['timeout', { timeout: 0 }],
   ])('names an invalid %s', (name, overrides) => {
     try {
-      createDrillsterAuth({ key: fx.keyFile, clientId: 'c', clientSecret: 's', ...overrides });
+      createDrillsterAuth({
+        key: fx.account.keyFile,
+        clientId: 'c',
+        clientSecret: 's',
+        ...overrides,
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toMatchObject({ code: 'ERR_INVALID_OPTIONS' });

@@ -79,8 +79,8 @@ describe('a token endpoint outage of 40 % of the token lifetime, starting as the
       expect(failed).toHaveLength(report.refusedRequests);
       expect(failed.every((e) => e.type === 'token_failed' && e.background)).toBe(true);
       expectNoLeaks(fx.events, {
-        clientSecret: fx.clientSecret,
-        privateKey: fx.keyFile.privateKey,
+        clientSecret: fx.client.clientSecret,
+        privateKey: fx.account.keyFile.privateKey,
       });
     },
   );

@@ -37,7 +37,7 @@ afterEach(() => {
 });
 
 const requests = () => fx.server.mock.stats.tokenRequests;
-const user = () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+const user = () => fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId;
 const ofType = <T extends DrillsterAuthEvent['type']>(type: T) =>
   fx.events.filter((e): e is Extract<DrillsterAuthEvent, { type: T }> => e.type === type);
 
@@ -78,7 +78,7 @@ function stored(leftMs: number): CachedToken {
     accessToken: 'from-the-store',
     issuedAt: now - 3_000_000,
     expiresAt: now + leftMs,
-    subject: fx.keyFile.serviceAccountId,
+    subject: fx.account.serviceAccountId,
   };
 }
 
@@ -424,8 +424,8 @@ describe('an unexpected failure', () => {
       cause: thrown,
     });
     expectNoLeaks([error, ...fx.events], {
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
     });
   });
 });

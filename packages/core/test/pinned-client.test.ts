@@ -40,10 +40,10 @@ describe('the client describes itself', () => {
     const described = {
       issuer: fx.server.issuer,
       tokenEndpoint: '(not yet discovered)',
-      clientId: fx.clientId,
+      clientId: fx.client.clientId,
       clientSecret: '[redacted]',
-      serviceAccountId: fx.keyFile.serviceAccountId,
-      keyId: fx.keyFile.keyId,
+      serviceAccountId: fx.account.serviceAccountId,
+      keyId: fx.account.keyId,
     };
     expect(auth.toJSON()).toEqual(described);
     await auth.getTokenEndpoint();
@@ -51,17 +51,17 @@ describe('the client describes itself', () => {
       ...described,
       tokenEndpoint: fx.server.tokenEndpoint,
     });
-    expect(auth.serviceAccountId).toBe(fx.keyFile.serviceAccountId);
+    expect(auth.serviceAccountId).toBe(fx.account.serviceAccountId);
   });
 
   it('as a string and under inspect: the account and the client id, nothing else', () => {
     const auth = fx.auth({ clock });
-    const text = `DrillsterAuth(serviceAccountId=${fx.keyFile.serviceAccountId}, clientId=${fx.clientId})`;
+    const text = `DrillsterAuth(serviceAccountId=${fx.account.serviceAccountId}, clientId=${fx.client.clientId})`;
     expect(String(auth)).toBe(text);
     expect(inspect(auth)).toBe(text);
     expectNoLeaks([String(auth), inspect(auth, { showHidden: true })], {
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
     });
   });
 });
@@ -70,7 +70,7 @@ describe('events', () => {
   it('say what was requested, issued (expiry, lifetime, duration) and served from memory', async () => {
     const auth = fx.auth({ clock });
     const token = await auth.getAccessToken();
-    const subject = fx.keyFile.serviceAccountId;
+    const subject = fx.account.serviceAccountId;
     expect(token.expiresAt).toBe(now + 3_600_000);
     expect(fx.events).toEqual([
       { type: 'token_requested', subject, attempt: 1, background: false },
@@ -131,7 +131,7 @@ describe('a signal that does not fire', () => {
     const auth = fx.auth({ clock });
     const { signal } = new AbortController();
     expect(await auth.getTokenEndpoint({ signal })).toBe(fx.server.tokenEndpoint);
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const user = fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId;
     const claims = decodeJwt(await auth.createAssertion({ subject: user, signal }));
     expect(claims).toMatchObject({ sub: user, aud: fx.server.tokenEndpoint, iat: now / 1000 });
   });
@@ -173,7 +173,7 @@ describe('invalidate with a shared cache', () => {
     // With the endpoint known, the key names it.
     await auth.invalidate();
     expect(calls).toEqual([
-      `delete drillster-auth:v2:${fx.server.tokenEndpoint}|${fx.clientId}|${fx.keyFile.serviceAccountId}|${fx.keyFile.serviceAccountId}`,
+      `delete drillster-auth:v2:${fx.server.tokenEndpoint}|${fx.client.clientId}|${fx.account.serviceAccountId}|${fx.account.serviceAccountId}`,
     ]);
   });
 });

@@ -25,7 +25,7 @@ afterEach(() => {
 function users(count: number): string[] {
   return Array.from(
     { length: count },
-    () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+    () => fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId,
   );
 }
 

@@ -54,7 +54,7 @@ async function measure(
   });
   try {
     const subjects = places.map(
-      () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+      () => fx.server.mock.addManagedUser(fx.account.serviceAccountId).userId,
     );
     const end = clock.now + lifetimes * lifetimeSeconds * 1000;
     for (; clock.now < end; clock.now += stepMs) {

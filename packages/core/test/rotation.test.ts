@@ -25,13 +25,8 @@ let users: MockManagedUser[];
 
 beforeAll(async () => {
   fx = await startFixture({ clock });
-  const serviceAccountId = fx.keyFile.serviceAccountId;
-  oldKey = {
-    serviceAccountId,
-    keyId: fx.keyFile.keyId,
-    keyFile: fx.keyFile,
-    keyFileJson: JSON.stringify(fx.keyFile),
-  };
+  const serviceAccountId = fx.account.serviceAccountId;
+  oldKey = fx.account;
   newKey = await fx.server.mock.addKey(serviceAccountId);
   users = [1, 2, 3, 4].map(() => fx.server.mock.addManagedUser(serviceAccountId));
 });
@@ -60,13 +55,13 @@ const rejections = () => fx.events.filter((e): e is KeyRejected => e.type === 'k
 const secrets = () => ({
   oldPrivateKey: oldKey.keyFile.privateKey,
   newPrivateKey: newKey.keyFile.privateKey,
-  clientSecret: fx.clientSecret,
+  clientSecret: fx.client.clientSecret,
   assertion: fx.server.mock.stats.lastAssertion,
 });
 
 /** A key of the fixture's service account that only this test knows, so revoking it spoils no other test. */
 async function freshKey(): Promise<MockServiceAccount> {
-  return fx.server.mock.addKey(fx.keyFile.serviceAccountId);
+  return fx.server.mock.addKey(fx.account.serviceAccountId);
 }
 
 describe('deleting the first key in the middle of a run of concurrent callers', () => {
@@ -74,7 +69,7 @@ describe('deleting the first key in the middle of a run of concurrent callers', 
     const first = await freshKey();
     const second = await freshKey();
     const auth = client({ key: [first.keyFile, second.keyFile] });
-    const subjects = [fx.keyFile.serviceAccountId, ...users.map((u) => u.userId)];
+    const subjects = [fx.account.serviceAccountId, ...users.map((u) => u.userId)];
     const rounds = 4;
     // Two-minute tokens: four rounds stay inside the ten minutes the deleted key is passed over.
     fx.server.mock.setTokenLifetime(120);
@@ -159,13 +154,13 @@ describe('a key list', () => {
     expect(requested).toEqual([
       {
         type: 'token_requested',
-        subject: fx.keyFile.serviceAccountId,
+        subject: fx.account.serviceAccountId,
         attempt: 1,
         background: false,
       },
       {
         type: 'token_requested',
-        subject: fx.keyFile.serviceAccountId,
+        subject: fx.account.serviceAccountId,
         attempt: 1,
         background: false,
       },

@@ -16,8 +16,10 @@ afterAll(async () => {
 
 /** Everything that would identify a secret if it leaked. */
 function secrets(extra: string[]): string[] {
-  const pemLines = fx.keyFile.privateKey.split('\n').filter((line) => !line.startsWith('-----'));
-  return [fx.clientSecret, ...pemLines.filter((line) => line.length > 20), ...extra];
+  const pemLines = fx.account.keyFile.privateKey
+    .split('\n')
+    .filter((line) => !line.startsWith('-----'));
+  return [fx.client.clientSecret, ...pemLines.filter((line) => line.length > 20), ...extra];
 }
 
 function render(value: unknown): string[] {
@@ -41,12 +43,12 @@ describe('secrets never leak', () => {
     const onEvent = (event: DrillsterAuthEvent) => events.push(event);
     const auth = fx.auth({ onEvent, retry: { attempts: 2, baseDelay: 1 } });
     const token = await auth.getAccessToken();
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.serviceAccountId);
     const userToken = await auth.getAccessToken({ subject: user.userId });
 
     const mock = fx.server.mock;
     const scenarios: Array<() => Promise<unknown>> = [
-      () => fx.auth({ onEvent, clientSecret: `${fx.clientSecret}x` }).getAccessToken(),
+      () => fx.auth({ onEvent, clientSecret: `${fx.client.clientSecret}x` }).getAccessToken(),
       () => auth.getAccessToken({ subject: 'someone-else' }),
       async () => {
         mock.injectFault({ status: 503, count: 2 });
@@ -69,7 +71,7 @@ describe('secrets never leak', () => {
           status: 400,
           body: JSON.stringify({
             error: 'invalid_request',
-            error_description: `rejected client_secret=${fx.clientSecret}`,
+            error_description: `rejected client_secret=${fx.client.clientSecret}`,
           }),
           contentType: 'application/json',
         });
@@ -85,8 +87,12 @@ describe('secrets never leak', () => {
         return fx.auth({ onEvent, timeout: 100, retry: false }).getAccessToken();
       },
       async () =>
-        parseServiceAccountKey({ ...fx.keyFile, privateKey: fx.keyFile.privateKey.slice(0, 900) }),
-      async () => parseServiceAccountKey(JSON.stringify(fx.keyFile).replace('"keyId"', 'keyId')),
+        parseServiceAccountKey({
+          ...fx.account.keyFile,
+          privateKey: fx.account.keyFile.privateKey.slice(0, 900),
+        }),
+      async () =>
+        parseServiceAccountKey(JSON.stringify(fx.account.keyFile).replace('"keyId"', 'keyId')),
     ];
     for (const scenario of scenarios) {
       try {
@@ -105,7 +111,7 @@ describe('secrets never leak', () => {
       ...render(auth),
       ...render(token),
       ...render(userToken),
-      ...render(parseServiceAccountKey(fx.keyFile)),
+      ...render(parseServiceAccountKey(fx.account.keyFile)),
       String(auth),
       String(token),
     ].join('\n');
@@ -113,8 +119,8 @@ describe('secrets never leak', () => {
       expect(rendered).not.toContain(secret);
     }
     const leakSecrets = {
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
       accessToken: token.accessToken,
       userAccessToken: userToken.accessToken,
     };

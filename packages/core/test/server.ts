@@ -1,18 +1,35 @@
-import { type RunningMockDrillster, startMockDrillster } from '@drillster-auth/testing/node';
+import {
+  type MockClient,
+  type MockManagedUser,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
 import {
   createDrillsterAuth,
   type DrillsterAuthEvent,
   type DrillsterAuthOptions,
 } from '../src/index.js';
 
+/**
+ * The fixture every package's tests share in name and shape: the mock Drillster (`server`) and
+ * what its `provision()` made (`account`, `client`, `managedUser`), and `auth()` for a client of
+ * the account. Core's extra: `events`, where every client made by `auth()` reports.
+ */
 export interface Fixture {
   server: RunningMockDrillster;
-  keyFile: { privateKey: string; keyId: string; serviceAccountId: string };
-  clientId: string;
-  clientSecret: string;
-  /** A client on the mock server; events land in `events`. */
+  account: MockServiceAccount;
+  client: MockClient;
+  managedUser: MockManagedUser;
+  /** A client on the mock server, retrying fast; events land in `events`. */
   auth(overrides?: Partial<DrillsterAuthOptions>): ReturnType<typeof createDrillsterAuth>;
   events: DrillsterAuthEvent[];
+  /** @deprecated `account.keyFile`; kept while tests others are editing still read it. */
+  keyFile: MockServiceAccount['keyFile'];
+  /** @deprecated `client.clientId`; kept while tests others are editing still read it. */
+  clientId: string;
+  /** @deprecated `client.clientSecret`; kept while tests others are editing still read it. */
+  clientSecret: string;
 }
 
 /** A running mock server, provisioned with a service account, a client and a managed user. */
@@ -20,13 +37,13 @@ export async function startFixture(
   options?: Parameters<typeof startMockDrillster>[0],
 ): Promise<Fixture> {
   const server = await startMockDrillster(options);
-  const { account, client, authOptions } = await server.provision();
+  const { account, client, managedUser, authOptions } = await server.provision();
   const events: DrillsterAuthEvent[] = [];
   return {
     server,
-    keyFile: account.keyFile,
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
+    account,
+    client,
+    managedUser,
     events,
     auth: (overrides) =>
       createDrillsterAuth({
@@ -35,6 +52,9 @@ export async function startFixture(
         onEvent: (event) => events.push(event),
         ...overrides,
       }),
+    keyFile: account.keyFile,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
   };
 }
 

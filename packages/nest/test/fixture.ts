@@ -1,10 +1,22 @@
-import { type RunningMockDrillster, startMockDrillster } from '@drillster-auth/testing/node';
+import {
+  type MockClient,
+  type MockManagedUser,
+  type MockServiceAccount,
+  type RunningMockDrillster,
+  startMockDrillster,
+} from '@drillster-auth/testing/node';
 import type { DrillsterAuthModuleOptions } from '../src/index.js';
 
+/**
+ * The fixture every package's tests share in name and shape: the mock Drillster (`server`) and
+ * what its `provision()` made (`account`, `client`, `managedUser`). Nest makes its client through
+ * the module, so instead of `auth()` it has `options`.
+ */
 export interface Fixture {
   server: RunningMockDrillster;
-  serviceAccountId: string;
-  user: { userId: string; email: string };
+  account: MockServiceAccount;
+  client: MockClient;
+  managedUser: MockManagedUser;
   /** Module options for the mock's service account, with the API client pointed at the mock. */
   options: DrillsterAuthModuleOptions;
 }
@@ -12,11 +24,12 @@ export interface Fixture {
 /** The mock Drillster server with one service account, one client and one managed user. */
 export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const { account, managedUser, authOptions } = await server.provision();
+  const { account, client, managedUser, authOptions } = await server.provision();
   return {
     server,
-    serviceAccountId: account.serviceAccountId,
-    user: managedUser,
+    account,
+    client,
+    managedUser,
     options: {
       ...authOptions,
       retry: false,

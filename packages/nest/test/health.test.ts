@@ -90,7 +90,7 @@ describe('DrillsterAuthHealthIndicator in a Nest app with terminus', () => {
     expect(response.body.error).toEqual({
       drillster: { status: 'down', code: 'ERR_TOKEN_ENDPOINT' },
     });
-    expectNoSecrets(response, { wrongSecret, serviceAccountId: fixture.serviceAccountId });
+    expectNoSecrets(response, { wrongSecret, serviceAccountId: fixture.account.serviceAccountId });
   });
 
   it('is down with ERR_TIMEOUT when no token comes within its timeout', async () => {

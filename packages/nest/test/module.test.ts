@@ -45,10 +45,10 @@ async function expectWorking(module: TestingModule) {
   const service = module.get(DrillsterAuthService);
   const token = await service.getAccessToken();
   expect(await fixture.server.mock.verifyAccessToken(token.accessToken)).toMatchObject({
-    subject: fixture.serviceAccountId,
+    subject: fixture.account.serviceAccountId,
   });
   const api = module.get<AxiosInstance>(DRILLSTER_API);
-  expect((await api.get('user')).data).toMatchObject({ id: fixture.serviceAccountId });
+  expect((await api.get('user')).data).toMatchObject({ id: fixture.account.serviceAccountId });
   expect(module.get(DRILLSTER_AUTH)).toBe(service.client);
 }
 
@@ -143,7 +143,9 @@ describe('DrillsterAuthModule', () => {
       const module = await compile([register(true), FeatureModule]);
       const consumer = module.get(Consumer);
       expect(consumer.service).toBeInstanceOf(DrillsterAuthService);
-      expect((await consumer.api.get('user')).data).toMatchObject({ id: fixture.serviceAccountId });
+      expect((await consumer.api.get('user')).data).toMatchObject({
+        id: fixture.account.serviceAccountId,
+      });
     });
 
     it.each([false, undefined])('%s keeps them to importing modules', async (isGlobal) => {

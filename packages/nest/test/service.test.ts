@@ -38,16 +38,21 @@ describe('DrillsterAuthService', () => {
     const first = await service.getAccessToken();
     const second = await service.getAccessToken();
     expect(second.accessToken).toBe(first.accessToken);
-    expect(first.subject).toBe(fixture.serviceAccountId);
+    expect(first.subject).toBe(fixture.account.serviceAccountId);
     expect(stats().tokenRequests).toBe(1);
   });
 
   it('getAuthorizationHeader is accepted by the protected resource', async () => {
-    const authorization = await service.getAuthorizationHeader({ subject: fixture.user.email });
+    const authorization = await service.getAuthorizationHeader({
+      subject: fixture.managedUser.email,
+    });
     const response = await axios.get(`${fixture.server.apiBaseUrl}user`, {
       headers: { authorization },
     });
-    expect(response.data).toMatchObject({ id: fixture.user.userId, email: fixture.user.email });
+    expect(response.data).toMatchObject({
+      id: fixture.managedUser.userId,
+      email: fixture.managedUser.email,
+    });
   });
 
   it('invalidate makes the next call get a new token', async () => {
@@ -60,13 +65,13 @@ describe('DrillsterAuthService', () => {
 
   it('getWidgetToken returns a token for the managed user and its expiry', async () => {
     const before = Date.now();
-    const widget = await service.getWidgetToken(fixture.user.userId);
+    const widget = await service.getWidgetToken(fixture.managedUser.userId);
     expect(Object.keys(widget).sort()).toEqual(['expiresAt', 'token']);
     expect(await fixture.server.mock.verifyAccessToken(widget.token)).toMatchObject({
-      subject: fixture.user.userId,
+      subject: fixture.managedUser.userId,
     });
     expect(widget.expiresAt).toBeGreaterThan(before);
-    expect(stats().tokenRequestsBySubject).toEqual({ [fixture.user.userId]: 1 });
+    expect(stats().tokenRequestsBySubject).toEqual({ [fixture.managedUser.userId]: 1 });
   });
 
   it.each(['', '  ', undefined])(
@@ -80,7 +85,7 @@ describe('DrillsterAuthService', () => {
   );
 
   it("getWidgetToken refuses the service account's own id", async () => {
-    await expect(service.getWidgetToken(fixture.serviceAccountId)).rejects.toMatchObject({
+    await expect(service.getWidgetToken(fixture.account.serviceAccountId)).rejects.toMatchObject({
       code: 'ERR_INVALID_OPTIONS',
     });
     expect(stats().tokenRequests).toBe(0);
@@ -98,14 +103,17 @@ describe('DrillsterAuthService', () => {
 describe('the Drillster API client', () => {
   it('calls the API as the service account', async () => {
     const response = await api.get('user');
-    expect(response.data).toMatchObject({ id: fixture.serviceAccountId, serviceAccount: true });
+    expect(response.data).toMatchObject({
+      id: fixture.account.serviceAccountId,
+      serviceAccount: true,
+    });
     expect(stats()).toMatchObject({ tokenRequests: 1, apiRequests: 1, apiRejections: 0 });
   });
 
   it('acts for a managed user per request', async () => {
-    const response = await api.get('user', { drillster: { subject: fixture.user.userId } });
-    expect(response.data).toMatchObject({ id: fixture.user.userId, serviceAccount: false });
-    expect(stats().tokenRequestsBySubject).toEqual({ [fixture.user.userId]: 1 });
+    const response = await api.get('user', { drillster: { subject: fixture.managedUser.userId } });
+    expect(response.data).toMatchObject({ id: fixture.managedUser.userId, serviceAccount: false });
+    expect(stats().tokenRequestsBySubject).toEqual({ [fixture.managedUser.userId]: 1 });
   });
 
   it('shares the service’s token cache', async () => {

@@ -116,7 +116,7 @@ describe.each(clusterKinds)(
           lockTtl: LOCK_TTL,
         });
         drillster.server.mock.resetStats();
-        const clients = Array.from({ length: 4 }, () => drillster.auth({ cache: store }));
+        const clients = Array.from({ length: 4 }, () => drillster.authWithEvents({ cache: store }));
         const results = await Promise.all(
           clients.flatMap(({ auth }) => Array.from({ length: 10 }, () => auth.getAccessToken())),
         );
@@ -150,7 +150,7 @@ describe.each(clusterKinds)(
       const prefix = uniquePrefix(`reshard-${name}`);
       const store = createRedisTokenCache({ client: redis.client, prefix, timeout: BUSY_TIMEOUT });
       drillster.server.mock.resetStats();
-      const first = drillster.auth({ cache: store });
+      const first = drillster.authWithEvents({ cache: store });
       const minted = (await first.auth.getAccessToken()).accessToken;
       const [entry] = await keysUnder(prefix);
       expect(entry).toBeDefined();
@@ -259,7 +259,7 @@ describe('the primary that owns the entry dies', () => {
     const stores = [ioredis, nodeRedis].map(({ client }) =>
       createRedisTokenCache({ client, prefix }),
     );
-    const first = drillster.auth({ cache: stores[0] });
+    const first = drillster.authWithEvents({ cache: stores[0] });
     await first.auth.getAccessToken();
     first.auth.close();
     const [entry] = await keysUnder(prefix);

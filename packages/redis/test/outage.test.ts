@@ -47,8 +47,8 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     const store = createRedisTokenCache({ client: redis.client, prefix });
     // Try Redis on every call (no pause after a failure), so the outage is seen from both sides.
     const clients = [
-      drillster.auth({ cache: store, cacheFailurePause: 0 }),
-      drillster.auth({ cache: store, cacheFailurePause: 0 }),
+      drillster.authWithEvents({ cache: store, cacheFailurePause: 0 }),
+      drillster.authWithEvents({ cache: store, cacheFailurePause: 0 }),
     ];
     const issued = new Set<string>();
     const failures: unknown[] = [];
@@ -101,7 +101,7 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     // The caller may have its token before the mint lock is released: wait for the lock to go.
     await eventually(async () => expect(await redis.raw.keys(`${prefix}*`)).toHaveLength(1));
     // A new client (think: a new process) finds the token in Redis instead of minting.
-    const late = drillster.auth({ cache: store });
+    const late = drillster.authWithEvents({ cache: store });
     expect((await late.auth.getAccessToken()).accessToken).toBe(fresh.accessToken);
     expect(drillster.server.mock.stats.tokenRequests).toBe(1);
     expect(cacheErrors(late.events)).toEqual([]);
@@ -116,7 +116,7 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     server.pause();
     try {
       await expect(store.get('k')).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-      const { auth, events } = drillster.auth({ cache: store, cacheFailurePause: 0 });
+      const { auth, events } = drillster.authWithEvents({ cache: store, cacheFailurePause: 0 });
       const token = await auth.getAccessToken();
       expect(await drillster.server.mock.verifyAccessToken(token.accessToken)).toBeDefined();
       expect(drillster.server.mock.stats.tokenRequests).toBe(1);
@@ -145,7 +145,7 @@ describe.each(clientKinds)('Redis failures with $name', ({ name, connect }) => {
     );
     server.pause();
     try {
-      const { auth, events } = drillster.auth({ cache: store });
+      const { auth, events } = drillster.authWithEvents({ cache: store });
       for (const user of users) await auth.getAccessToken({ subject: user.userId });
       expect(cacheErrors(events).map((event) => event.operation)).toEqual(['get']);
     } finally {

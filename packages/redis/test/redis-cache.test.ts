@@ -100,8 +100,8 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
   it('shares one token between clients', async () => {
     const shared = cache();
-    const first = drillster.auth({ cache: shared });
-    const second = drillster.auth({ cache: shared });
+    const first = drillster.authWithEvents({ cache: shared });
+    const second = drillster.authWithEvents({ cache: shared });
     const a = await first.auth.getAccessToken();
     const b = await second.auth.getAccessToken();
     expect(b.accessToken).toBe(a.accessToken);
@@ -115,10 +115,13 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
   it('keeps serving a token across a key rotation: its entry does not depend on the key', async () => {
     const shared = cache();
-    const before = drillster.auth({ cache: shared });
+    const before = drillster.authWithEvents({ cache: shared });
     const token = await before.auth.getAccessToken();
     const next = await drillster.server.mock.addKey(drillster.account.serviceAccountId);
-    const after = drillster.auth({ cache: shared, key: [next.keyFile, drillster.account.keyFile] });
+    const after = drillster.authWithEvents({
+      cache: shared,
+      key: [next.keyFile, drillster.account.keyFile],
+    });
     const served = await after.auth.getAccessToken();
     expect(served.accessToken).toBe(token.accessToken);
     expect(drillster.server.mock.stats.tokenRequests).toBe(1);
@@ -152,7 +155,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
   it('names keys by hash, so no id appears in Redis', async () => {
     const user = drillster.server.mock.addManagedUser(drillster.account.serviceAccountId);
-    const { auth } = drillster.auth({ cache: cache() });
+    const auth = drillster.auth({ cache: cache() });
     await auth.getAccessToken();
     await auth.getAccessToken({ subject: user.userId });
     const keys = await redis.raw.keys(`${prefix}*`);
@@ -273,11 +276,11 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
   it('mints a new token over a garbage entry, without reporting an error', async () => {
     const store = cache();
-    const first = drillster.auth({ cache: store });
+    const first = drillster.authWithEvents({ cache: store });
     await first.auth.getAccessToken();
     const [key] = await redis.raw.keys(`${prefix}*`);
     await redis.raw.set(key!, '{"accessToken": "forged"', 60_000);
-    const second = drillster.auth({ cache: store });
+    const second = drillster.authWithEvents({ cache: store });
     const fresh = await second.auth.getAccessToken();
     expect(fresh.accessToken).not.toBe('forged');
     expect(await drillster.server.mock.verifyAccessToken(fresh.accessToken)).toBeDefined();
@@ -496,17 +499,16 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
       drillster.server.mock.injectFault({ delayMs: 4_500 });
       const connections = await Promise.all([connect(), connect(), connect()]);
       try {
-        const clients = [redis, ...connections].map(
-          (connection) =>
-            drillster.auth({
-              cache: createRedisTokenCache({
-                client: connection.client,
-                prefix,
-                lockTtl: 2_000,
-                pollInterval: 20,
-                timeout: BUSY_TIMEOUT,
-              }),
-            }).auth,
+        const clients = [redis, ...connections].map((connection) =>
+          drillster.auth({
+            cache: createRedisTokenCache({
+              client: connection.client,
+              prefix,
+              lockTtl: 2_000,
+              pollInterval: 20,
+              timeout: BUSY_TIMEOUT,
+            }),
+          }),
         );
         const tokens = await Promise.all(
           clients.flatMap((auth) => Array.from({ length: 3 }, () => auth.getAccessToken())),
@@ -577,7 +579,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
     it('gives one token to many clients of one cache at once', async () => {
       const store = cache();
-      const clients = Array.from({ length: 5 }, () => drillster.auth({ cache: store }).auth);
+      const clients = Array.from({ length: 5 }, () => drillster.auth({ cache: store }));
       const tokens = await Promise.all(
         clients.flatMap((auth) => Array.from({ length: 10 }, () => auth.getAccessToken())),
       );
@@ -589,8 +591,8 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
   describe('with createEncryptedTokenCache', () => {
     it('round-trips encrypted entries through Redis', async () => {
       const encrypted = () => createEncryptedTokenCache(cache(), { secret: SECRET });
-      const first = drillster.auth({ cache: encrypted() });
-      const second = drillster.auth({ cache: encrypted() });
+      const first = drillster.authWithEvents({ cache: encrypted() });
+      const second = drillster.authWithEvents({ cache: encrypted() });
       const a = await first.auth.getAccessToken();
       const b = await second.auth.getAccessToken();
       expect(b.accessToken).toBe(a.accessToken);
@@ -605,7 +607,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
 
     it('reads a tampered entry as a miss', async () => {
       const encrypted = () => createEncryptedTokenCache(cache(), { secret: SECRET });
-      const first = drillster.auth({ cache: encrypted() });
+      const first = drillster.authWithEvents({ cache: encrypted() });
       const original = await first.auth.getAccessToken();
       const [key] = await redis.raw.keys(`${prefix}*`);
       const stored = JSON.parse((await redis.raw.get(key!))!);
@@ -614,7 +616,7 @@ describe.each(clientKinds)('RedisTokenCache with $name', ({ name, connect }) => 
       const tampered = { ...stored, accessToken: `enc1.${sealed.toString('base64url')}` };
       await redis.raw.set(key!, JSON.stringify(tampered), 60_000);
 
-      const second = drillster.auth({ cache: encrypted() });
+      const second = drillster.authWithEvents({ cache: encrypted() });
       const fresh = await second.auth.getAccessToken();
       expect(fresh.accessToken).not.toBe(original.accessToken);
       expect(await drillster.server.mock.verifyAccessToken(fresh.accessToken)).toBeDefined();

@@ -61,7 +61,7 @@ describe('a Sentinel-managed primary with ioredis', () => {
     // 2 s, not 200 ms: on this shared machine a stalled event loop alone can outlast the default,
     // and the claim under test is following the failover, not latency.
     const store = createRedisTokenCache({ client: redis, prefix, timeout: 2_000 });
-    const first = drillster.auth({ cache: store });
+    const first = drillster.authWithEvents({ cache: store });
     const minted = (await first.auth.getAccessToken()).accessToken;
     first.auth.close();
     expect(await setup.masterPort()).toBe(setup.primary.port);
@@ -89,7 +89,7 @@ describe('a Sentinel-managed primary with ioredis', () => {
       const newPrimary = setup.replica.admin;
       const refreshed = await vi.waitFor(
         async () => {
-          const { auth, events } = drillster.auth({ cache: store });
+          const { auth, events } = drillster.authWithEvents({ cache: store });
           try {
             const token = (await auth.getAccessToken({ forceRefresh: true })).accessToken;
             expect(cacheErrors(events)).toEqual([]);
@@ -103,7 +103,7 @@ describe('a Sentinel-managed primary with ioredis', () => {
       const [key] = await newPrimary.keys(`${prefix}*`);
       expect(JSON.parse((await newPrimary.get(key!))!).accessToken).toBe(refreshed);
       drillster.server.mock.resetStats();
-      const { auth, events } = drillster.auth({ cache: store });
+      const { auth, events } = drillster.authWithEvents({ cache: store });
       expect((await auth.getAccessToken()).accessToken).toBe(refreshed);
       auth.close();
       expect(drillster.server.mock.stats.tokenRequests).toBe(0);

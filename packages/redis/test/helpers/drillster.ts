@@ -6,18 +6,27 @@ import {
 } from '@drillster-auth/core';
 import {
   type MockClient,
+  type MockManagedUser,
   type MockServiceAccount,
   type RunningMockDrillster,
   startMockDrillster,
 } from '@drillster-auth/testing/node';
 
-/** The shared fixture shape: the mock Drillster (`server`) and what its `provision()` made. */
+/**
+ * The fixture every package's tests share in name and shape: the mock Drillster (`server`) and
+ * what its `provision()` made (`account`, `client`, `managedUser`), and `auth()` for a client of
+ * the account. Redis's extra: `authWithEvents()`, a client with its own list of events, for
+ * tests that tell several clients of one store apart.
+ */
 export interface Fixture {
   server: RunningMockDrillster;
   account: MockServiceAccount;
   client: MockClient;
-  /** A client for the account; its events land in `events`. */
-  auth(options?: Partial<DrillsterAuthOptions>): {
+  managedUser: MockManagedUser;
+  /** A client for the account, sending its assertions to the mock's token endpoint. */
+  auth(overrides?: Partial<DrillsterAuthOptions>): DrillsterAuth;
+  /** {@link Fixture.auth}, with the client's events collected in `events`. */
+  authWithEvents(overrides?: Partial<DrillsterAuthOptions>): {
     auth: DrillsterAuth;
     events: DrillsterAuthEvent[];
   };
@@ -25,20 +34,18 @@ export interface Fixture {
 
 export async function startFixture(): Promise<Fixture> {
   const server = await startMockDrillster();
-  const { account, client, authOptions } = await server.provision();
+  const { account, client, managedUser, authOptions } = await server.provision();
+  const auth = (overrides: Partial<DrillsterAuthOptions> = {}) =>
+    createDrillsterAuth({ ...authOptions, tokenEndpoint: server.tokenEndpoint, ...overrides });
   return {
     server,
     account,
     client,
-    auth(options = {}) {
+    managedUser,
+    auth,
+    authWithEvents(overrides = {}) {
       const events: DrillsterAuthEvent[] = [];
-      const auth = createDrillsterAuth({
-        ...authOptions,
-        tokenEndpoint: server.tokenEndpoint,
-        onEvent: (event) => events.push(event),
-        ...options,
-      });
-      return { auth, events };
+      return { auth: auth({ onEvent: (event) => events.push(event), ...overrides }), events };
     },
   };
 }

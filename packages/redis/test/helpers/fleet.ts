@@ -114,7 +114,7 @@ export function readLoop(
   const events: DrillsterAuthEvent[] = [];
   const loops = Array.from({ length: readers }, async (_, index) => {
     while (running) {
-      const { auth } = drillster.auth({
+      const auth = drillster.auth({
         cache: stores[index % stores.length],
         onEvent: (event) => events.push(event),
       });
