@@ -183,7 +183,7 @@ describe('a shared TokenCache', () => {
     expect(await auth.getAccessToken()).toBe(token);
     expect(operations()).toEqual(['get']);
     await auth.getAccessToken({
-      subject: fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+      subject: fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId,
     });
     expect(operations()).toEqual(['get']);
     now += 5_001;
@@ -226,7 +226,7 @@ describe('a shared TokenCache', () => {
 describe('invalidate with a shared cache', () => {
   it('reaches the shared cache when this client holds no slot for the subject', async () => {
     const cache = new MemoryTokenCache({ clock });
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId;
     const first = await fx.auth({ cache, clock }).getAccessToken({ subject: user });
     const other = fx.auth({ cache, clock }); // never asked for a token for user
     await other.invalidate(user, { accessToken: 'not-the-stored-token' });
@@ -241,7 +241,7 @@ describe('invalidate with a shared cache', () => {
   it('reaches the shared cache after the subject was evicted from memory', async () => {
     const cache = new MemoryTokenCache({ clock });
     const [a, b] = [0, 1].map(
-      () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId,
+      () => fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId,
     ) as [string, string];
     const auth = fx.auth({ cache, clock, maxSubjects: 1 });
     const tokenA = await auth.getAccessToken({ subject: a });
@@ -272,7 +272,7 @@ describe('tokens read from a shared cache', () => {
 
   it('are not served for another subject', async () => {
     const ceo = await fx.auth({ clock }).getAccessToken();
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId;
     fx.server.mock.resetStats();
     const stored = {
       accessToken: ceo.accessToken,
@@ -309,7 +309,7 @@ describe('tokens read from a shared cache', () => {
       accessToken: 'stored-token',
       issuedAt: now - 60_000,
       expiresAt: now + 3600_000,
-      subject: fx.keyFile.serviceAccountId,
+      subject: fx.account.keyFile.serviceAccountId,
       ...fields,
     };
     const token = await fx.auth({ cache: answering(stored), clock }).getAccessToken();
@@ -323,7 +323,7 @@ describe('tokens read from a shared cache', () => {
       accessToken: 'stored-token',
       issuedAt: now - 60_000,
       expiresAt: now + 24 * 3600_000 - 60_000,
-      subject: fx.keyFile.serviceAccountId,
+      subject: fx.account.keyFile.serviceAccountId,
     };
     const token = await fx.auth({ cache: answering(stored), clock }).getAccessToken();
     expect(token.accessToken).toBe('stored-token');
@@ -332,7 +332,7 @@ describe('tokens read from a shared cache', () => {
 
   it('are kept apart by subject and by client id in one shared MemoryTokenCache', async () => {
     const cache = new MemoryTokenCache({ clock });
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId;
     const one = fx.auth({ cache, clock });
     const own = await one.getAccessToken();
     const forUser = await one.getAccessToken({ subject: user });

@@ -68,13 +68,13 @@ describe('subject', () => {
   it('takes undefined, and only undefined, as the service account', async () => {
     const auth = fx.auth({ clock });
     const own = await auth.getAccessToken({ subject: undefined });
-    expect(own.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(own.subject).toBe(fx.account.keyFile.serviceAccountId);
     expect(await auth.getAccessToken()).toBe(own);
   });
 });
 
 describe('numeric options', () => {
-  const base = () => ({ key: fx.keyFile, clientId: 'client', clientSecret: 'secret' });
+  const base = () => ({ key: fx.account.keyFile, clientId: 'client', clientSecret: 'secret' });
   const cases: [string, Partial<DrillsterAuthOptions>][] = [
     ['timeout', { timeout: Number.POSITIVE_INFINITY }],
     ['timeout', { timeout: 2 ** 32 }],
@@ -245,7 +245,7 @@ describe('minValidity', () => {
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
     expectNoLeaks([error, again], {
       accessToken: token.accessToken,
-      clientSecret: fx.clientSecret,
+      clientSecret: fx.client.clientSecret,
     });
   });
 

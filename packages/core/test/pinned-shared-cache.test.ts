@@ -60,7 +60,7 @@ describe('singleFlight', () => {
         }),
       })
       .getAccessToken();
-    expect(token.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(token.subject).toBe(fx.account.keyFile.serviceAccountId);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
     expect(cacheErrors()).toMatchObject([{ type: 'cache_error', operation: 'singleFlight' }]);
   });
@@ -70,7 +70,7 @@ describe('singleFlight', () => {
       accessToken: 'other-process-token',
       issuedAt: now - 60_000,
       expiresAt: now + 3_540_000,
-      subject: fx.keyFile.serviceAccountId,
+      subject: fx.account.keyFile.serviceAccountId,
     };
     const token = await fx.auth({ clock, cache: flying(async () => other) }).getAccessToken();
     expect(token.accessToken).toBe('other-process-token');
@@ -87,7 +87,7 @@ describe('singleFlight', () => {
     };
     const token = await fx.auth({ clock, cache: flying(async () => other) }).getAccessToken();
     expect(token.accessToken).not.toBe('someone-elses-token');
-    expect(token.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(token.subject).toBe(fx.account.keyFile.serviceAccountId);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);
   });
 });
@@ -99,7 +99,7 @@ describe('a stored token’s issue time', () => {
         accessToken: 'stored-token',
         issuedAt,
         expiresAt: issuedAt + 3_600_000,
-        subject: fx.keyFile.serviceAccountId,
+        subject: fx.account.keyFile.serviceAccountId,
       }),
       set: () => undefined,
       delete: () => undefined,
@@ -131,7 +131,7 @@ describe('a shared cache that failed', () => {
       },
     };
     const token = await fx.auth({ clock, cache }).getAccessToken();
-    expect(token.subject).toBe(fx.keyFile.serviceAccountId);
+    expect(token.subject).toBe(fx.account.keyFile.serviceAccountId);
     expect(calls).toEqual(['get']);
     expect(cacheErrors()).toMatchObject([{ type: 'cache_error', operation: 'get' }]);
     expect(fx.server.mock.stats.tokenRequests).toBe(1);

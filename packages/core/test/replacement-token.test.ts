@@ -59,7 +59,7 @@ describe('getReplacementToken', () => {
 
   it("for a managed user: replaces that subject's token, not the service account's", async () => {
     const auth = fx.auth();
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId);
     const own = await auth.getAccessToken();
     const theirs = await auth.getAccessToken({ subject: user.userId });
     const fresh = await auth.getReplacementToken(theirs.accessToken, { subject: user.userId });
@@ -108,8 +108,8 @@ describe('getReplacementToken', () => {
     expect(error).toMatchObject({ name: 'TokenResponseError', code: 'ERR_INVALID_TOKEN_RESPONSE' });
     expectNoLeaks(error, {
       rejected: same,
-      clientSecret: fx.clientSecret,
-      privateKey: fx.keyFile.privateKey,
+      clientSecret: fx.client.clientSecret,
+      privateKey: fx.account.keyFile.privateKey,
     });
     expect(fx.server.mock.stats.tokenRequests).toBe(3);
   });
@@ -129,7 +129,7 @@ describe('getReplacementToken', () => {
 describe('getWidgetToken', () => {
   it("a managed user's token with at least minValidity seconds left", async () => {
     const auth = fx.auth();
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId);
     const token = await auth.getWidgetToken(user.userId, { minValidity: 900 });
     expect(token.subject).toBe(user.userId);
     expect(token.expiresAt - Date.now()).toBeGreaterThanOrEqual(900_000);
@@ -146,7 +146,7 @@ describe('getWidgetToken', () => {
 
   it('refuses a minValidity longer than the tokens live', async () => {
     const auth = fx.auth();
-    const user = fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId);
+    const user = fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId);
     fx.server.mock.setTokenLifetime(600);
     try {
       await expect(auth.getWidgetToken(user.userId, { minValidity: 900 })).rejects.toMatchObject({

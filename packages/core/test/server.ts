@@ -24,12 +24,6 @@ export interface Fixture {
   /** A client on the mock server, retrying fast; events land in `events`. */
   auth(overrides?: Partial<DrillsterAuthOptions>): ReturnType<typeof createDrillsterAuth>;
   events: DrillsterAuthEvent[];
-  /** @deprecated `account.keyFile`; kept while tests others are editing still read it. */
-  keyFile: MockServiceAccount['keyFile'];
-  /** @deprecated `client.clientId`; kept while tests others are editing still read it. */
-  clientId: string;
-  /** @deprecated `client.clientSecret`; kept while tests others are editing still read it. */
-  clientSecret: string;
 }
 
 /** A running mock server, provisioned with a service account, a client and a managed user. */
@@ -52,9 +46,6 @@ export async function startFixture(
         onEvent: (event) => events.push(event),
         ...overrides,
       }),
-    keyFile: account.keyFile,
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
   };
 }
 
