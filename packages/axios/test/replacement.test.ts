@@ -14,8 +14,8 @@ let auth: DrillsterAuth;
 let api: AxiosInstance;
 let detach: () => void;
 
-/** An eventually consistent store: a delete does not reach it, so it keeps handing back what it held. */
-function staleStore(): TokenCache {
+/** An eventually consistent shared cache: a delete does not reach it, so it keeps handing back what it held. */
+function staleCache(): TokenCache {
   const entries = new Map<string, CachedToken>();
   return {
     get: (key) => entries.get(key),
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  auth = fixture.auth({ retry: false, cache: staleStore() });
+  auth = fixture.auth({ retry: false, cache: staleCache() });
   api = axios.create({ baseURL: gateway.apiBaseUrl });
   detach = attachDrillsterAuth(api, auth);
   gateway.requests.length = 0;
@@ -46,7 +46,7 @@ afterEach(() => {
   auth.close();
 });
 
-describe('a 401 with a store that hands back the rejected token', () => {
+describe('a 401 with a shared cache that hands back the rejected token', () => {
   it('retries with a new token, never the rejected one', async () => {
     const { accessToken: old } = await auth.getAccessToken();
     gateway.revoked.add(old);

@@ -31,7 +31,7 @@ export interface DrillsterFetchOptions {
    * does). Requests elsewhere pass through untouched and never cause a token request.
    * Default `['https://www.drillster.com']` ({@link DEFAULT_ALLOWED_ORIGINS}).
    */
-  allowedOrigins?: string[];
+  allowedOrigins?: readonly string[];
   /** Whom tokens are for when a request does not say; a non-empty string. Default: the service account. */
   subject?: string;
   /** The `fetch` that sends requests. Default `globalThis.fetch`, looked up at each call. */

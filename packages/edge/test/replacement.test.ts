@@ -35,8 +35,8 @@ function gateway(revoked: Set<string>, sent: string[]): typeof fetch {
   };
 }
 
-/** An eventually consistent store: a delete does not reach it, so it keeps handing back what it held. */
-function staleStore(): TokenCache {
+/** An eventually consistent shared cache: a delete does not reach it, so it keeps handing back what it held. */
+function staleCache(): TokenCache {
   const entries = new Map<string, CachedToken>();
   return {
     get: (key) => entries.get(key),
@@ -46,8 +46,8 @@ function staleStore(): TokenCache {
 }
 
 describe('createDrillsterFetch after a 401', () => {
-  test('a store that hands back the rejected token: retried with a new token', async () => {
-    const auth = createDrillsterAuth({ ...provision.authOptions, cache: staleStore() });
+  test('a shared cache that hands back the rejected token: retried with a new token', async () => {
+    const auth = createDrillsterAuth({ ...provision.authOptions, cache: staleCache() });
     const { accessToken: old } = await auth.getAccessToken();
     const sent: string[] = [];
     const drillsterFetch = createDrillsterFetch({
