@@ -20,6 +20,8 @@ export interface WorkerdOptions {
   env: unknown;
   /** A bundled fake KV service in the same directory: bound as the KV namespace `KV` and, for inspecting it, as the service `KV_ADMIN`. */
   kvService?: string;
+  /** Compatibility flags for the Worker besides the two that turn Node compatibility off. */
+  compatibilityFlags?: readonly string[];
 }
 
 /** Serves a bundled Worker with workerd on a free loopback port, learnt through `--control-fd`. */
@@ -37,7 +39,11 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RuntimeServ
     .replace('$SERVICES', services.join('\n'))
     .replace('$BINDINGS', bindings.join(', '))
     .replace('$BUNDLE', basename(options.bundle))
-    .replace('$COMPATIBILITY_DATE', compatibilityDate);
+    .replace('$COMPATIBILITY_DATE', compatibilityDate)
+    .replace(
+      '$FLAGS',
+      (options.compatibilityFlags ?? []).map((flag) => `, ${capnpText(flag)}`).join(''),
+    );
   const configPath = join(dir, `${basename(options.bundle, '.js')}.capnp`);
   await writeFile(configPath, config);
   const server = await serve({ binary: workerd, config: configPath });
