@@ -42,6 +42,8 @@ export interface ClientConfig {
   fetch: typeof fetch | undefined;
   clock: () => number;
   onEvent: DrillsterAuthEventListener | undefined;
+  /** Milliseconds, see {@link abandonAfter}. */
+  abandonAfter: number;
 }
 
 /**
@@ -100,6 +102,7 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
   });
   const clock = optionalFunction(options.clock, 'clock') ?? Date.now;
   const onEvent = optionalFunction(options.onEvent, 'onEvent');
+  const discovers = tokenEndpoint === undefined;
   return {
     keys,
     rejectedKeyPause,
@@ -118,7 +121,33 @@ export function parseClientOptions(options: DrillsterAuthOptions): ClientConfig 
     fetch: options.fetch,
     clock,
     onEvent,
+    abandonAfter: abandonAfter(retry, timeout, keys.length, discovers),
   };
+}
+
+/**
+ * Milliseconds after which a token request still in flight is taken for abandoned: a caller that
+ * finds it starts another rather than wait for it. In a Cloudflare Worker a promise belongs to the
+ * request that created it: when that request ends before a token request it started (a
+ * background refresh, a shared mint whose starter stopped waiting), workerd drops the rest of it,
+ * and the promise never settles (with `no_handle_cross_request_promise_resolution`; without it,
+ * waiting on it fails at once, which the client notices without this bound). So the bound is the
+ * longest a request can take with these options: discovery and the mint, each attempt timing
+ * out after the longest backoff (a longer `Retry-After` ends the retries), with the clock-skew
+ * retry and one attempt for each further key, plus one `timeout` for the shared cache's calls.
+ * Only a shared cache slower than that can make a live request look abandoned, which costs one
+ * token request more.
+ */
+export function abandonAfter(
+  retry: RetryPolicy,
+  timeout: number,
+  keys: number,
+  discovers: boolean,
+): number {
+  const waits = (retry.attempts - 1) * retry.maxDelay;
+  const discovery = discovers ? retry.attempts * timeout + waits : 0;
+  const mint = (retry.attempts + keys) * timeout + waits;
+  return discovery + mint + timeout;
 }
 
 /** The `refresh` option, checked, in milliseconds and fractions of a token's life. */

@@ -25,10 +25,11 @@ import {
   fillSlot,
   lasts,
   MAX_LIFETIME_SECONDS,
+  pending,
   type Slot,
   type SlotTiming,
 } from './token-slots.js';
-import { numberOption, textOption } from './validate.js';
+import { MAX_TIMER_DELAY, numberOption, textOption } from './validate.js';
 
 /** Options of {@link createDrillsterAuth}. */
 export interface DrillsterAuthOptions {
@@ -147,6 +148,17 @@ export interface GetAccessTokenOptions {
   minValidity?: number;
   /** Stops waiting for the token. A request other callers share goes on. */
   signal?: AbortSignal;
+  /**
+   * Hands the runtime work that must go on after the call's own request is answered: the
+   * background refresh a call starts (a cached token past its refresh moment), and the token
+   * request it starts for itself and concurrent callers (which outlives a `signal` that fires).
+   * In a Cloudflare Worker pass the request's `(promise) => ctx.waitUntil(promise)`, or
+   * `waitUntil` from `cloudflare:workers`: there, work the request that started it neither
+   * awaits nor hands to `waitUntil` is dropped when its response is done, so a refresh never
+   * lands. Called once for each such piece of work, with a promise that never rejects; what it
+   * throws is ignored. Default: none (Node, Deno and Bun keep such work going by themselves).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** Default `minValidity` of {@link DrillsterAuth.getWidgetToken}, in seconds: 15 minutes. */
@@ -161,6 +173,8 @@ export interface WidgetTokenOptions {
   minValidity?: number;
   /** Stops waiting for the token. A request other callers share goes on. */
   signal?: AbortSignal;
+  /** As for {@link GetAccessTokenOptions.waitUntil}. */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /**
@@ -187,6 +201,10 @@ export class DrillsterAuth {
   readonly #clock: () => number;
   readonly #onEvent: DrillsterAuthEventListener | undefined;
   readonly #closed = new AbortController();
+  /** Milliseconds after which a request in flight is taken for abandoned (`abandonAfter`). */
+  readonly #abandonAfter: number;
+  /** When discovery of the token endpoint started, by `Date.now()` (as `Slot.inflightSince`). */
+  #discoveringSince = 0;
 
   constructor(options: DrillsterAuthOptions) {
     const config = parseClientOptions(options);
@@ -207,6 +225,7 @@ export class DrillsterAuth {
     });
     this.#clock = config.clock;
     this.#onEvent = config.onEvent;
+    this.#abandonAfter = config.abandonAfter;
     const emit = (event: DrillsterAuthEvent) => this.#emit(event);
     this.#sharedCache =
       config.cache === undefined
@@ -253,8 +272,8 @@ export class DrillsterAuth {
       // A caller without options who finds a request in flight shares its token, as
       // #fetchShared would, without a frame of its own (10,000 cold callers, one request).
       const slot = this.#slots.get(this.#ownSubject);
-      if (slot?.inflight !== undefined) {
-        slot.joined ??= slot.inflight.then(tokenOf);
+      if (slot !== undefined && pending(slot, this.#abandonAfter)) {
+        slot.joined ??= this.#join(this.#ownSubject, slot, 'normal', 0, undefined).then(tokenOf);
         return slot.joined;
       }
     }
@@ -323,6 +342,7 @@ export class DrillsterAuth {
       // Only a left-out value falls back; a null or NaN one is refused.
       minValidity: minValidity === undefined ? DEFAULT_WIDGET_TOKEN_MIN_VALIDITY : minValidity,
       ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      ...(options?.waitUntil === undefined ? {} : { waitUntil: options.waitUntil }),
     });
   }
 
@@ -431,8 +451,8 @@ export class DrillsterAuth {
   /**
    * The hot path: the slot of the subject while its token may be served, starting a background
    * refresh inside the refresh window. No allocation, no I/O, never throws. Invalid options (a
-   * `subject` or `minValidity`, or options that are not an object) are never served: they miss,
-   * and {@link #fetchShared} refuses them.
+   * `subject`, `minValidity` or `waitUntil`, or options that are not an object) are never
+   * served: they miss, and {@link #fetchShared} refuses them.
    */
   #cached(
     options: GetAccessTokenOptions | undefined,
@@ -443,6 +463,9 @@ export class DrillsterAuth {
         return undefined;
       }
       if (options.subject !== undefined) subject = options.subject;
+      if (options.waitUntil !== undefined && typeof options.waitUntil !== 'function') {
+        return undefined;
+      }
     }
     const slot = this.#slots.get(subject);
     if (slot === undefined) return undefined;
@@ -454,8 +477,8 @@ export class DrillsterAuth {
       return undefined;
     }
     slot.used = true;
-    if (now >= slot.refreshAt && slot.inflight === undefined) {
-      this.#refreshInBackground(subject, slot);
+    if (now >= slot.refreshAt && !pending(slot, this.#abandonAfter)) {
+      this.#refreshInBackground(subject, slot, options?.waitUntil);
     }
     if (this.#onEvent) this.#hit(token);
     return slot as Slot & { token: AccessToken; served: Promise<AccessToken> };
@@ -496,6 +519,10 @@ export class DrillsterAuth {
         max: MAX_LIFETIME_SECONDS,
       }) * 1000;
     const signal = options?.signal;
+    const waitUntil = options?.waitUntil;
+    if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+      throw new ConfigurationError('ERR_INVALID_OPTIONS', 'waitUntil must be a function');
+    }
     if (signal?.aborted) throw abortError(signal);
     const force = options?.forceRefresh === true;
     const held = this.#slots.get(subject);
@@ -509,7 +536,13 @@ export class DrillsterAuth {
       // The token endpoint's latest token cannot do; asking again now would only mint another.
       throw minValidityTooLong(minValidity, held.lifetime);
     }
-    const filled = await this.#shared(subject, force ? 'force' : 'normal', minValidity, signal);
+    const filled = await this.#shared(
+      subject,
+      force ? 'force' : 'normal',
+      minValidity,
+      signal,
+      waitUntil,
+    );
     if (minValidity === 0 || filled.minValidity >= minValidity || filled.minted) {
       if (filled.lifetime < minValidity) throw minValidityTooLong(minValidity, filled.lifetime);
       return filled.token;
@@ -517,20 +550,21 @@ export class DrillsterAuth {
     if (filled.token.expiresAt - this.#clock() >= minValidity) return filled.token;
     // A request made for less (a refresh, another caller's) gave a token that expires too soon:
     // get a new one. It is minted, so this ends here.
-    const fresh = await this.#shared(subject, 'force', minValidity, signal);
+    const fresh = await this.#shared(subject, 'force', minValidity, signal, waitUntil);
     if (fresh.lifetime < minValidity) throw minValidityTooLong(minValidity, fresh.lifetime);
     return fresh.token;
   }
 
   /**
    * Joins the subject's request in flight (any, or for `force` a forced one) or starts one, and
-   * waits for it (or for `signal`).
+   * waits for it (or for `signal`). A request it starts is handed to `waitUntil`.
    */
   #shared(
     subject: string,
     mode: 'normal' | 'force',
     minValidity: number,
     signal: AbortSignal | undefined,
+    waitUntil: ((promise: Promise<unknown>) => void) | undefined,
   ): Promise<Filled> {
     let slot = this.#slots.get(subject);
     const created = slot === undefined;
@@ -538,34 +572,65 @@ export class DrillsterAuth {
       slot = emptySlot();
       this.#slots.set(subject, slot);
     }
-    let inflight = slot.inflight;
-    if (inflight === undefined || (mode === 'force' && slot.inflightMode !== 'force')) {
+    let inflight: Promise<Filled>;
+    if (!pending(slot, this.#abandonAfter) || (mode === 'force' && slot.inflightMode !== 'force')) {
       inflight = this.#startFetch(subject, slot, mode, minValidity);
+      if (waitUntil !== undefined) handOver(waitUntil, inflight);
+    } else {
+      inflight = this.#join(subject, slot, mode, minValidity, waitUntil);
     }
     // Only now, with the new slot's request in flight, so that it cannot be the one dropped.
     if (created && this.#slots.size > this.#maxSubjects) {
-      evict(this.#slots, this.#maxSubjects, this.#clock());
+      evict(this.#slots, this.#maxSubjects, this.#clock(), this.#abandonAfter);
     }
     return signal ? abortable(inflight, signal) : inflight;
   }
 
-  #refreshInBackground(subject: string, slot: Slot): void {
+  /**
+   * Waits for the request in flight in `slot`, which another call started, but not past its
+   * `abandonAfter` deadline. In a Cloudflare Worker that call's request may have ended before
+   * it (a background refresh, a caller that stopped waiting): workerd then drops the rest of the
+   * request and refuses this wait with an error of its own ("This promise was created by a
+   * request that has since ended, so it can never settle"), or, with
+   * `no_handle_cross_request_promise_resolution`, never settles it. Every failure of a request of
+   * ours is a {@link DrillsterAuthError}, so any other rejection is the former; the deadline
+   * catches the latter. Either way the slot forgets the request, and this caller starts one (or
+   * joins the one another such caller started).
+   */
+  #join(
+    subject: string,
+    slot: Slot,
+    mode: 'normal' | 'force',
+    minValidity: number,
+    waitUntil: ((promise: Promise<unknown>) => void) | undefined,
+  ): Promise<Filled> {
+    const inflight = slot.inflight as Promise<Filled>;
+    const left = slot.inflightSince + this.#abandonAfter - Date.now();
+    return orRestart(inflight, left, () => {
+      if (slot.inflight === inflight) clearInflight(slot);
+      return this.#shared(subject, mode, minValidity, undefined, waitUntil);
+    });
+  }
+
+  #refreshInBackground(
+    subject: string,
+    slot: Slot,
+    waitUntil: ((promise: Promise<unknown>) => void) | undefined,
+  ): void {
     if (this.#closed.signal.aborted) return;
-    this.#startFetch(subject, slot, 'background', 0).catch(() => {
+    const refresh = this.#startFetch(subject, slot, 'background', 0).catch(() => {
       // Reported as a token_failed event; callers keep the current token until it goes stale.
     });
+    if (waitUntil !== undefined) handOver(waitUntil, refresh);
   }
 
   #startFetch(subject: string, slot: Slot, mode: FetchMode, minValidity: number): Promise<Filled> {
     const inflight = this.#fetch(subject, slot, mode, minValidity).finally(() => {
-      if (slot.inflight === inflight) {
-        slot.inflight = undefined;
-        slot.inflightMode = undefined;
-        slot.joined = undefined;
-      }
+      if (slot.inflight === inflight) clearInflight(slot);
     });
     slot.inflight = inflight;
     slot.inflightMode = mode;
+    slot.inflightSince = Date.now();
     slot.joined = undefined;
     return inflight;
   }
@@ -618,26 +683,38 @@ export class DrillsterAuth {
     }
   }
 
-  /** The token endpoint, discovered once for all callers (so one caller's abort cannot fail the others'). */
+  /**
+   * The token endpoint, discovered once for all callers (so one caller's abort cannot fail the
+   * others'). A discovery that another call's request left behind is started again, as a token
+   * request is (see {@link #join}).
+   */
   #endpoint(): Promise<string> {
-    if (this.#tokenEndpoint === undefined) {
-      const discovered = discoverTokenEndpoint(this.#http, this.#issuer, {
-        signal: this.#closed.signal,
-        retry: this.#retry,
-        clock: this.#clock,
-      }).then(
-        (url) => {
-          this.#tokenEndpointUrl = url;
-          return url;
-        },
-        (error: unknown) => {
-          this.#tokenEndpoint = undefined;
-          throw error;
-        },
-      );
-      this.#tokenEndpoint = discovered;
+    const discovering = this.#tokenEndpoint;
+    if (discovering !== undefined && this.#tokenEndpointUrl !== undefined) return discovering;
+    const left = this.#discoveringSince + this.#abandonAfter - Date.now();
+    if (discovering !== undefined && left > 0) {
+      return orRestart(discovering, left, () => {
+        if (this.#tokenEndpoint === discovering) this.#tokenEndpoint = undefined;
+        return this.#endpoint();
+      });
     }
-    return this.#tokenEndpoint;
+    const discovered = discoverTokenEndpoint(this.#http, this.#issuer, {
+      signal: this.#closed.signal,
+      retry: this.#retry,
+      clock: this.#clock,
+    }).then(
+      (url) => {
+        this.#tokenEndpointUrl = url;
+        return url;
+      },
+      (error: unknown) => {
+        if (this.#tokenEndpoint === discovered) this.#tokenEndpoint = undefined;
+        throw asAuthError(error);
+      },
+    );
+    this.#tokenEndpoint = discovered;
+    this.#discoveringSince = Date.now();
+    return discovered;
   }
 
   /**
@@ -668,6 +745,49 @@ function minValidityTooLong(minValidity: number, lifetime: number): Configuratio
 function tokenOf(filled: Filled): AccessToken {
   return filled.token;
 }
+
+/**
+ * `work`, which another call started, unless the runtime refuses to settle it (a rejection that
+ * is not a {@link DrillsterAuthError}: every failure of ours is one) or it is still pending after
+ * `left` milliseconds: then `restart()`'s result. See `#join`.
+ */
+function orRestart<T>(work: Promise<T>, left: number, restart: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => resolve(restart()),
+      Math.min(Math.max(left, 0), MAX_TIMER_DELAY),
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (error instanceof DrillsterAuthError) reject(error);
+        else resolve(restart());
+      },
+    );
+  });
+}
+
+/** Forgets the request in flight of `slot`. */
+function clearInflight(slot: Slot): void {
+  slot.inflight = undefined;
+  slot.inflightMode = undefined;
+  slot.joined = undefined;
+}
+
+/** Gives `waitUntil` a promise that settles with `work` and never rejects; ignores its failure. */
+function handOver(waitUntil: (promise: Promise<unknown>) => void, work: Promise<unknown>): void {
+  try {
+    waitUntil(work.then(noop, noop));
+  } catch {
+    // A hook's failure must not become the caller's; the work goes on as it would without it.
+  }
+}
+
+function noop(): void {}
 
 function asAuthError(error: unknown): DrillsterAuthError {
   if (error instanceof DrillsterAuthError) return error;

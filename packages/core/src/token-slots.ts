@@ -56,6 +56,12 @@ export interface Slot {
   lifetime: number;
   inflight: Promise<Filled> | undefined;
   inflightMode: FetchMode | undefined;
+  /**
+   * When `inflight` started, by `Date.now()` whatever the client's `clock` (how long the runtime
+   * has been at it is real time): once it is older than the client's `abandonAfter`, it is taken
+   * for abandoned (see `abandonAfter` in `client-options.ts`).
+   */
+  inflightSince: number;
   /** Set by each hit, cleared by the eviction sweep: a used slot gets a second chance. */
   used: boolean;
   /** Background refreshes that failed in a row, for the backoff between them. */
@@ -95,6 +101,7 @@ export function emptySlot(random: () => number = Math.random): Slot {
     lifetime: 0,
     inflight: undefined,
     inflightMode: undefined,
+    inflightSince: 0,
     used: false,
     failures: 0,
     spreadPoint: random(),
@@ -170,21 +177,34 @@ export function backOff(
 }
 
 /**
+ * Whether `slot` has a request in flight that is not older than `abandonAfter` milliseconds (an
+ * older one is taken for abandoned, and does not hold the slot).
+ */
+export function pending(slot: Slot, abandonAfter: number): boolean {
+  return slot.inflight !== undefined && Date.now() - slot.inflightSince < abandonAfter;
+}
+
+/**
  * Makes room for a new slot, a CLOCK (second chance) sweep from the oldest end of the map: a
- * slot with a request in flight is never dropped (nor, so, the new one, whose request has
- * started); an idle slot whose token is stale or gone, or that no hit used since the sweep last
+ * slot with a request in flight (not older than `abandonAfter` milliseconds) is never dropped
+ * (nor, so, the new one, whose request has started); an idle slot whose token is stale or gone, or that no hit used since the sweep last
  * passed it, is dropped at once; a used one is moved to the back with its mark cleared. Every
  * move is paid for by an earlier hit, so this is O(1) amortised, and the hit path only sets a
  * flag. The sweep gives up after two rounds (every slot in flight): the map then holds more
  * than `maxSubjects` until those requests end.
  */
-export function evict(slots: Map<string, Slot>, maxSubjects: number, now: number): void {
+export function evict(
+  slots: Map<string, Slot>,
+  maxSubjects: number,
+  now: number,
+  abandonAfter = Number.POSITIVE_INFINITY,
+): void {
   let budget = 2 * slots.size;
   for (const [subject, slot] of slots) {
     if (slots.size <= maxSubjects || budget-- === 0) return;
     slots.delete(subject);
     if (
-      slot.inflight !== undefined ||
+      pending(slot, abandonAfter) ||
       (slot.used && slot.token !== undefined && now < slot.staleAt)
     ) {
       slot.used = false;

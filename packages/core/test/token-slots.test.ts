@@ -194,6 +194,17 @@ describe('evict (CLOCK sweep)', () => {
     evict(map, 1, T0);
     expect(map.size).toBe(2);
   });
+
+  it('drops a slot whose request in flight is older than abandonAfter', () => {
+    const inflight = Promise.resolve() as unknown as Slot['inflight'];
+    const map = slots([
+      ['abandoned', { inflight, inflightSince: Date.now() - 2000 }],
+      ['recent', { inflight, inflightSince: Date.now() - 500 }],
+      ['idle', { ...live, used: true }],
+    ]);
+    evict(map, 1, T0, 1000);
+    expect([...map.keys()]).toEqual(['recent']);
+  });
 });
 
 describe('lasts', () => {
