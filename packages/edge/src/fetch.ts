@@ -1,7 +1,9 @@
 import {
   authorizationHeader,
+  ConfigurationError,
   type DrillsterAuth,
   type DrillsterRequestOptions,
+  type GetAccessTokenOptions,
   originOf,
   parseAllowedOrigins,
   textOption,
@@ -36,6 +38,15 @@ export interface DrillsterFetchOptions {
   subject?: string;
   /** The `fetch` that sends requests. Default `globalThis.fetch`, looked up at each call. */
   fetch?: typeof fetch;
+  /**
+   * The Worker's `ExecutionContext` (the handler's `ctx`), or anything with its `waitUntil`
+   * method (`{ waitUntil }` from `cloudflare:workers`). Token work that must outlive the request
+   * (a background refresh, a token request other requests share) is handed to its `waitUntil`
+   * (core's `waitUntil` option); without it, workerd drops that work when the response is done,
+   * and refreshes ahead of expiry never land. Create the fetch in each request with that
+   * request's `ctx`. Default: none (Deno and Bun need none).
+   */
+  ctx?: { waitUntil(promise: Promise<unknown>): void };
 }
 
 /**
@@ -67,6 +78,7 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
   const defaultSubject =
     options.subject === undefined ? undefined : textOption(options.subject, 'subject');
   const send: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const waitUntil = waitUntilOf(options.ctx);
 
   return async function drillsterFetch(input, init) {
     const { drillster, ...fetchInit } = init ?? {};
@@ -82,7 +94,11 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
     const subject = requested === undefined ? defaultSubject : requested;
     const replayable = !(fetchInit.body instanceof ReadableStream);
     const spare = replayable ? request.clone() : undefined;
-    const used = await authorize(auth, request, subject);
+    const tokenOptions: GetAccessTokenOptions = {
+      ...(subject === undefined ? {} : { subject }),
+      ...(waitUntil === undefined ? {} : { waitUntil }),
+    };
+    const used = await authorize(auth, request, tokenOptions);
     const response = await send(request);
     // After a redirect the 401 may come from elsewhere; only the origin that got the token can
     // say it is bad. A Response made up by a custom fetch has no url: then it is the request's.
@@ -96,7 +112,7 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
     }
     try {
       // Core forgets the rejected token and never hands it back, even from a stale shared cache.
-      const fresh = await auth.getReplacementToken(used, subject === undefined ? {} : { subject });
+      const fresh = await auth.getReplacementToken(used, tokenOptions);
       spare.headers.set('authorization', authorizationHeader(fresh));
     } catch (error) {
       await discard(response);
@@ -107,13 +123,27 @@ export function createDrillsterFetch(options: DrillsterFetchOptions): DrillsterF
   };
 }
 
+/** `ctx.waitUntil` as core's `waitUntil` hook (called as a method: workerd's needs its `this`). */
+function waitUntilOf(
+  ctx: DrillsterFetchOptions['ctx'],
+): ((promise: Promise<unknown>) => void) | undefined {
+  if (ctx === undefined) return undefined;
+  if (typeof ctx !== 'object' || ctx === null || typeof ctx.waitUntil !== 'function') {
+    throw new ConfigurationError(
+      'ERR_INVALID_OPTIONS',
+      'ctx must be an ExecutionContext: an object with a waitUntil method',
+    );
+  }
+  return (promise) => ctx.waitUntil(promise);
+}
+
 /** Sets the bearer token on `request` and returns the token. */
 async function authorize(
   auth: DrillsterAuth,
   request: Request,
-  subject: string | undefined,
+  options: GetAccessTokenOptions,
 ): Promise<string> {
-  const token = await auth.getAccessToken(subject === undefined ? {} : { subject });
+  const token = await auth.getAccessToken(options);
   request.headers.set('authorization', authorizationHeader(token));
   return token.accessToken;
 }

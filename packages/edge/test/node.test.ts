@@ -118,6 +118,36 @@ describe('createDrillsterFetch options', () => {
     expect(server.mock.stats.tokenRequests).toBe(1);
   });
 
+  test.each([[null], [{}], [{ waitUntil: 'later' }], [() => {}]])(
+    'rejects ctx %j, which has no waitUntil method, with ERR_INVALID_OPTIONS',
+    (ctx) => {
+      expect(() => createDrillsterFetch({ auth: authOptions(), ctx: ctx as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      );
+    },
+  );
+
+  test('hands the token request it starts to ctx.waitUntil, called on ctx', async () => {
+    const handed: Promise<unknown>[] = [];
+    // workerd's waitUntil throws "Illegal invocation" when called without its context.
+    const ctx = {
+      waitUntil(this: unknown, promise: Promise<unknown>) {
+        if (this !== ctx) throw new TypeError('Illegal invocation');
+        handed.push(promise);
+      },
+    };
+    const api = createDrillsterFetch({
+      auth: authOptions(),
+      allowedOrigins: [server.apiBaseUrl],
+      ctx,
+    });
+    const response = await api(`${server.apiBaseUrl}user`);
+    expect(response.status).toBe(200);
+    expect(handed).toHaveLength(1);
+    await expect(handed[0]).resolves.toBeUndefined();
+    expect(server.mock.stats.tokenRequests).toBe(1);
+  });
+
   test('by default sends tokens to www.drillster.com only', async () => {
     const recording = recordingFetch();
     const api = createDrillsterFetch({ auth: authOptions(), fetch: recording.fetch });
