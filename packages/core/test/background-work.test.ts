@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 /** A user the service account manages: a subject the mock issues tokens for. */
-const managedUser = () => fx.server.mock.addManagedUser(fx.keyFile.serviceAccountId).userId;
+const managedUser = () => fx.server.mock.addManagedUser(fx.account.keyFile.serviceAccountId).userId;
 
 const requested = (background: boolean) =>
   fx.events.filter((e) => e.type === 'token_requested' && e.background === background).length;
