@@ -22,23 +22,28 @@ export interface Env {
   DRILLSTER_API_BASE_URL?: string;
 }
 
-// Module scope lives as long as the isolate: its token cache serves every request it handles.
-let client: { auth: DrillsterAuth; fetch: DrillsterFetch } | undefined;
+/** Cloudflare's `ExecutionContext`, as far as this Worker uses it. */
+interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
 
-function drillster(env: Env): { auth: DrillsterAuth; fetch: DrillsterFetch } {
-  if (!client) {
-    const auth = createDrillsterAuth({
-      key: env.DRILLSTER_KEY_FILE,
-      clientId: env.DRILLSTER_CLIENT_ID,
-      clientSecret: env.DRILLSTER_CLIENT_SECRET,
-      ...(env.DRILLSTER_ISSUER ? { issuer: env.DRILLSTER_ISSUER } : {}),
-    });
-    client = {
-      auth,
-      fetch: createDrillsterFetch({ auth, allowedOrigins: [new URL(apiBase(env)).origin] }),
-    };
-  }
-  return client;
+// Module scope lives as long as the isolate: its token cache serves every request it handles.
+let auth: DrillsterAuth | undefined;
+
+/**
+ * A fetch for this request: the client is the isolate's, and the request's `ctx` receives the
+ * token work that outlives the response (a refresh ahead of expiry), which workerd would
+ * otherwise drop with the request.
+ */
+function drillster(env: Env, ctx: WorkerContext): { auth: DrillsterAuth; fetch: DrillsterFetch } {
+  auth ??= createDrillsterAuth({
+    key: env.DRILLSTER_KEY_FILE,
+    clientId: env.DRILLSTER_CLIENT_ID,
+    clientSecret: env.DRILLSTER_CLIENT_SECRET,
+    ...(env.DRILLSTER_ISSUER ? { issuer: env.DRILLSTER_ISSUER } : {}),
+  });
+  const fetch = createDrillsterFetch({ auth, allowedOrigins: [new URL(apiBase(env)).origin], ctx });
+  return { auth, fetch };
 }
 
 function apiBase(env: Env): string {
@@ -46,8 +51,8 @@ function apiBase(env: Env): string {
 }
 
 export default {
-  async fetch(_request: Request, env: Env): Promise<Response> {
-    const { auth, fetch } = drillster(env);
+  async fetch(_request: Request, env: Env, ctx: WorkerContext): Promise<Response> {
+    const { auth, fetch } = drillster(env, ctx);
     const response = await fetch(new URL('user', apiBase(env)));
     const user = (await response.json()) as { name?: string };
     return Response.json({
