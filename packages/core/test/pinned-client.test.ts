@@ -1,7 +1,10 @@
 // Pins what the behaviour tests of the client pass through without deciding: its own
 // description, the exact event payloads, a throwing listener, the options object, the signal
-// of getTokenEndpoint/createAssertion, and invalidate() when no endpoint can be found. Found by
-// mutation testing (`pnpm mutation`).
+// of getTokenEndpoint/createAssertion, invalidate() when no endpoint can be found, and when an
+// invalid_grant corrects the clock (more than 30 s off, against the clock as corrected so far, a
+// Date that parses). Found by mutation testing (`pnpm mutation`).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { decodeJwt } from 'jose';
@@ -13,6 +16,7 @@ import {
   type DrillsterAuthEvent,
   type DrillsterAuthOptions,
   type TokenCache,
+  type TokenEndpointError,
 } from '../src/index.js';
 import { type Fixture, startFixture } from './server.js';
 
@@ -190,5 +194,73 @@ describe('clock skew', () => {
     // The lifetime counts from our clock; the assertions are dated by the server's.
     expect(token.expiresAt).toBe(now + 3_600_000);
     expect(decodeJwt(await auth.createAssertion()).iat).toBe((now + twoHours) / 1000);
+  });
+
+  const skews = () => fx.events.filter((e) => e.type === 'clock_skew');
+  const invalidGrant = JSON.stringify({ error: 'invalid_grant' });
+
+  it('is corrected when the Date is more than 30 s off, not when it is exactly 30 s off', async () => {
+    const refusal = { status: 400, body: invalidGrant, dateOffsetMs: 30_000, count: 1 };
+    fx.server.mock.injectFault(refusal);
+    await expect(fx.auth({ clock }).getAccessToken()).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect(fx.server.mock.stats.tokenRequests).toBe(1);
+    expect(skews()).toEqual([]);
+
+    fx.server.mock.injectFault(refusal);
+    await expect(fx.auth({ clock: () => now - 1 }).getAccessToken()).resolves.toBeDefined();
+    expect(skews()).toEqual([{ type: 'clock_skew', offsetMs: 30_001 }]);
+    expect(fx.server.mock.stats.tokenRequests).toBe(3);
+  });
+
+  it('is not corrected again by a later invalid_grant whose Date agrees with the corrected clock', async () => {
+    const twoHours = 7_200_000;
+    fx.server.mock.injectFault({ dateOffsetMs: twoHours });
+    const auth = fx.auth({ clock });
+    await auth.getAccessToken();
+    expect(skews()).toEqual([{ type: 'clock_skew', offsetMs: twoHours }]);
+    expect(fx.server.mock.stats.tokenRequests).toBe(2);
+    // Refused with the same server Date: the clock is right, so the refusal is final.
+    fx.server.mock.injectFault({ status: 400, body: invalidGrant });
+    const error = await auth
+      .getAccessToken({ subject: fx.managedUser.userId })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_TOKEN_ENDPOINT', error: 'invalid_grant' });
+    expect(fx.server.mock.stats.tokenRequests).toBe(3);
+    expect(skews()).toHaveLength(1);
+  });
+
+  it('is left alone by an invalid_grant without a Date, or with one that is not a date', async () => {
+    for (const date of [undefined, 'not a date']) {
+      let requests = 0;
+      const endpoint = createServer((req, res) => {
+        requests++;
+        req.resume();
+        req.on('end', () => {
+          res.sendDate = false;
+          res.writeHead(400, {
+            'content-type': 'application/json',
+            ...(date === undefined ? {} : { date }),
+          });
+          res.end(invalidGrant);
+        });
+      });
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+      try {
+        const tokenEndpoint = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
+        const error = await fx
+          .auth({ clock, tokenEndpoint })
+          .getAccessToken()
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'ERR_TOKEN_ENDPOINT', error: 'invalid_grant' });
+        expect((error as TokenEndpointError).response.headers.get('date')).toBe(date ?? null);
+        expect(requests, String(date)).toBe(1);
+      } finally {
+        endpoint.closeAllConnections();
+        await new Promise((resolve) => endpoint.close(resolve));
+      }
+    }
+    expect(skews()).toEqual([]);
   });
 });

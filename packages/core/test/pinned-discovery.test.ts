@@ -1,13 +1,13 @@
 // Pins the rules of src/discovery.ts that the behaviour tests pass through without deciding: how
-// a metadata document is judged and each refusal worded, where an issuer with a path is looked
-// up, which statuses are retried. Found by mutation testing (`pnpm mutation`).
+// a metadata document is judged and each refusal worded, what is asked for and where (an issuer
+// with a path), which statuses are retried. Found by mutation testing (`pnpm mutation`).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockDrillster } from '@drillster-auth/testing/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverTokenEndpoint, readMetadata } from '../src/discovery.js';
 import { ConfigurationError, DiscoveryError } from '../src/errors.js';
-import { createHttpClient } from '../src/http.js';
+import { createHttpClient, type HttpClient } from '../src/http.js';
 
 const http = createHttpClient({ timeout: 5000 });
 const closers: Array<() => Promise<unknown>> = [];
@@ -73,6 +73,9 @@ describe('readMetadata', () => {
     const insecure = refusal(doc({ token_endpoint: 'http://auth.example/t' }));
     expect(insecure).toBeInstanceOf(ConfigurationError);
     expect(insecure.code).toBe('ERR_INSECURE_ENDPOINT');
+    expect(insecure.message).toBe(
+      'token_endpoint must use https (plain http is allowed on loopback only): http://auth.example',
+    );
   });
 
   it('quotes an advertised issuer as printable ASCII, at most 100 characters', () => {
@@ -83,13 +86,18 @@ describe('readMetadata', () => {
   });
 });
 
-/** A metadata server answering `routes` (path → JSON body), 404 elsewhere; records the paths asked. */
+/**
+ * A metadata server answering `routes` (path → JSON body), 404 elsewhere; records the paths
+ * asked, and each request's method and Accept header.
+ */
 async function metadataServer(
   routes: (origin: string) => Record<string, unknown>,
-): Promise<{ origin: string; asked: string[] }> {
+): Promise<{ origin: string; asked: string[]; requests: string[] }> {
   const asked: string[] = [];
+  const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     asked.push(request.url ?? '');
+    requests.push(`${request.method} accept=${request.headers.accept}`);
     const body = routes(origin)[request.url ?? ''];
     response.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
     response.end(body === undefined ? '{"error":"not_found"}' : JSON.stringify(body));
@@ -97,7 +105,7 @@ async function metadataServer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   closers.push(() => new Promise((resolve) => server.close(resolve)));
-  return { origin, asked };
+  return { origin, asked, requests };
 }
 
 describe('discoverTokenEndpoint', () => {
@@ -113,6 +121,38 @@ describe('discoverTokenEndpoint', () => {
       '/.well-known/oauth-authorization-server/tenant',
       '/tenant/.well-known/openid-configuration',
     ]);
+  });
+
+  it('asks for JSON with a GET', async () => {
+    const { origin, requests } = await metadataServer((o) => ({
+      '/.well-known/openid-configuration': { issuer: o, token_endpoint: `${o}/token` },
+    }));
+    expect(await discoverTokenEndpoint(http, origin)).toBe(`${origin}/token`);
+    expect(requests).toEqual(['GET accept=application/json', 'GET accept=application/json']);
+  });
+
+  it('refuses an issuer that is not a secure URL, naming the issuer, before any request', async () => {
+    const urls: string[] = [];
+    const recorder: HttpClient = {
+      request: (url) => {
+        urls.push(url);
+        return Promise.reject(new Error('no request was expected'));
+      },
+    };
+    const insecure = await discoverTokenEndpoint(recorder, 'http://auth.example/tenant').catch(
+      (e: unknown) => e,
+    );
+    expect(insecure).toBeInstanceOf(ConfigurationError);
+    expect(insecure).toMatchObject({
+      code: 'ERR_INSECURE_ENDPOINT',
+      message:
+        'issuer must use https (plain http is allowed on loopback only): http://auth.example',
+    });
+    await expect(discoverTokenEndpoint(recorder, 'not a url')).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTIONS',
+      message: 'issuer must be an absolute URL',
+    });
+    expect(urls).toEqual([]);
   });
 
   it('says where it looked when neither document exists', async () => {

@@ -139,6 +139,9 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('', now)).toBeUndefined();
+    // Digits with more around them are neither delta-seconds nor a date.
+    expect(parseRetryAfter('30s', now)).toBeUndefined();
+    expect(parseRetryAfter('in 30', now)).toBeUndefined();
   });
 
   it('reads delta-seconds, surrounding spaces allowed', () => {

@@ -2,6 +2,7 @@
 // and refusals, what counts as retryable besides an HTTP status (and a metadata server's statuses,
 // which discovery retries with the same predicates), and `sleep` with a signal.
 // Found by mutation testing (`pnpm mutation`).
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
@@ -86,6 +87,15 @@ describe('sleep', () => {
     const waiting = sleep(60_000, controller.signal);
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
+  });
+
+  it('leaves no listener on a signal that ended the wait', async () => {
+    const controller = new AbortController();
+    const waiting = sleep(60_000, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort(new Error('closed'));
+    await expect(waiting).rejects.toThrow('closed');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('leaves no listener on a signal once the wait is over', async () => {

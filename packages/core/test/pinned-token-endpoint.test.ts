@@ -1,13 +1,18 @@
 // Pins what exchangeAssertion sends and how it words a refusal: the request's method, headers and
-// form fields, and the message, fields and Retry-After of a TokenEndpointError. Found by mutation
-// testing (`pnpm mutation`).
+// form fields, and the message, fields and Retry-After of a TokenEndpointError; and how
+// readTokenResponse words each refusal of a 2xx body and reads expires_in and exp. Found by
+// mutation testing (`pnpm mutation`).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expectNoLeaks } from '@drillster-auth/testing/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TokenEndpointError } from '../src/errors.js';
 import { createHttpClient, MAX_ERROR_BYTES } from '../src/http.js';
-import { exchangeAssertion, JWT_BEARER_GRANT_TYPE } from '../src/token-endpoint.js';
+import {
+  exchangeAssertion,
+  JWT_BEARER_GRANT_TYPE,
+  readTokenResponse,
+} from '../src/token-endpoint.js';
 
 const clientSecret = `s3cr+t/${crypto.randomUUID()}`;
 const assertion = `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.${crypto.randomUUID()}`;
@@ -122,6 +127,12 @@ describe('exchangeAssertion', () => {
     expect(odd.errorDescription).toBeUndefined();
   });
 
+  it('keeps a description that comes without an error code', async () => {
+    const error = await refusal((await endpoint(400, '{"error_description":"try later"}')).url);
+    expect(error).toMatchObject({ error: undefined, errorDescription: 'try later' });
+    expect(error.message).toBe('The token endpoint refused the request (HTTP 400, no OAuth error)');
+  });
+
   it('words a refusal without an OAuth body, and one whose body was too long to read', async () => {
     const html = await refusal((await endpoint(502, '<html>Bad gateway</html>')).url);
     expect(html.message).toBe('The token endpoint refused the request (HTTP 502, no OAuth error)');
@@ -141,5 +152,60 @@ describe('exchangeAssertion', () => {
       (await endpoint(503, '{}', { 'retry-after': new Date(NOW + 20_000).toUTCString() })).url,
     );
     expect(date.retryAfter).toBe(20);
+  });
+});
+
+describe('readTokenResponse', () => {
+  const params = { fallbackExpiresIn: 600, now: NOW };
+  const body = (fields: Record<string, unknown>) =>
+    JSON.stringify({ access_token: 'tok', token_type: 'bearer', ...fields });
+
+  /** An unsigned JWT-shaped token whose payload is `payload`, as written. */
+  const jwt = (payload: string) =>
+    `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}.sig`;
+
+  it('names what is wrong with a 2xx body, never quoting it', () => {
+    const refusals: Array<[string, string]> = [
+      ['{"access_token":', 'a body that is not JSON'],
+      ['<html>', 'a body that is not JSON'],
+      ['[]', 'a body that is not a JSON object'],
+      ['null', 'a body that is not a JSON object'],
+      [body({ access_token: undefined }), 'no access_token'],
+      [body({ access_token: '' }), 'no access_token'],
+      [body({ access_token: 42 }), 'no access_token'],
+      [
+        body({ access_token: 'abc\r\nX-Injected: yes' }),
+        'an access_token with characters outside RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / and trailing =)',
+      ],
+      [body({ token_type: 'mac' }), 'a token_type other than bearer'],
+      [body({ token_type: '' }), 'a token_type other than bearer'],
+      [body({ token_type: undefined }), 'no token_type'],
+      [body({ token_type: 7 }), 'no token_type'],
+      [body({ expires_in: 0 }), 'an expires_in that is not a positive number of seconds'],
+    ];
+    for (const [text, what] of refusals) {
+      expect(() => readTokenResponse(text, params), text).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_TOKEN_RESPONSE',
+          message: `The token endpoint answered 2xx with ${what}`,
+        }),
+      );
+    }
+  });
+
+  it('reads expires_in written with several decimals', () => {
+    expect(readTokenResponse(body({ expires_in: '1.25' }), params).expiresIn).toBe(1.25);
+    expect(readTokenResponse(body({ expires_in: '90.125' }), params).expiresIn).toBe(90.125);
+  });
+
+  it('falls back when the token’s exp is a number but not a finite one', () => {
+    // JSON has no Infinity, but 1e400 parses as one.
+    for (const exp of ['1e400', '-1e400']) {
+      const token = jwt(`{"exp":${exp}}`);
+      expect(readTokenResponse(body({ access_token: token }), params).expiresIn, exp).toBe(600);
+    }
+    // The same shape with a finite exp is read, so the token above was decoded.
+    const finite = jwt(`{"exp":${NOW / 1000 + 900}}`);
+    expect(readTokenResponse(body({ access_token: finite }), params).expiresIn).toBe(900);
   });
 });
