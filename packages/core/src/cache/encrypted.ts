@@ -337,7 +337,9 @@ function sextet(code: number): number {
  * The bytes of unpadded base64url `text`, or `undefined` when it is not base64url: decoded a
  * character at a time, without `atob`'s binary string and the rewrites around it.
  * Like `atob`, it refuses a length of 4n + 1 and ignores the unused low bits of the last
- * character; a non-canonical encoding only decodes to bytes that fail authentication.
+ * character, so a last character that differs only in those bits decodes to the same bytes
+ * (which are authenticated either way); any other change decodes to bytes that fail
+ * authentication.
  */
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   const length = text.length;
